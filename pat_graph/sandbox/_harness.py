@@ -1,0 +1,384 @@
+"""In-sandbox test harness: run as a script (stdlib only), never imported by the host process.
+
+Why this shape: the harness parent never executes candidate code, so whatever the candidate does
+(exit early, patch functions, kill itself, hang) it cannot touch the process that writes verdicts.
+Each test runs in a forked child that reports over a private pipe with a per-test token; the parent
+relays verdicts to the host prefixed with the run token it read from stdin before any fork.
+
+Protocol: stdin = 32 hex chars run token, newline, JSON job. stdout = JSON lines
+``{"tok": run_token, "i": index, "status": ..., "message": ..., "value": ..., "duration_s": ...}``.
+"""
+
+import builtins
+import contextlib
+import functools
+import json
+import linecache
+import os
+import resource
+import select
+import signal
+import sys
+import time
+import traceback
+
+_write = os.write
+_exit = os._exit
+_exec = exec
+_compile = compile
+_dumps = json.dumps
+_settrace = sys.settrace
+_setprofile = sys.setprofile
+_BUILTINS = builtins
+_BUILTIN_SNAPSHOT = dict(builtins.__dict__)
+_HEAPTYPE = 1 << 9
+_SUSPECT_DUNDERS = (
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
+    "__float__", "__int__", "__index__", "__abs__", "__sub__", "__rsub__", "__round__",
+    "__contains__", "__hash__", "__str__", "__repr__", "__iter__",
+)  # fmt: skip
+_MSG_MAX = 600
+
+
+def _short(text: str, limit: int = _MSG_MAX) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 15] + " ...[truncated]"
+
+
+def _suspect_type(value, depth=0):
+    """A Python-defined class that overrides comparison/truthiness could make any assert pass."""
+    if depth > 50:
+        return None
+    tp = type(value)
+    if tp.__flags__ & _HEAPTYPE:
+        for klass in tp.__mro__:
+            if klass.__flags__ & _HEAPTYPE and any(d in vars(klass) for d in _SUSPECT_DUNDERS):
+                return tp.__qualname__
+    if tp in (list, tuple, set, frozenset):
+        for item in value:
+            found = _suspect_type(item, depth + 1)
+            if found:
+                return found
+    elif tp is dict:
+        for k, v in value.items():
+            found = _suspect_type(k, depth + 1) or _suspect_type(v, depth + 1)
+            if found:
+                return found
+    return None
+
+
+class _Suspect(Exception):
+    pass
+
+
+def _guard(fn):
+    @functools.wraps(fn)
+    def guarded(*args, **kwargs):
+        result = fn(*args, **kwargs)
+        bad = _suspect_type(result)
+        if bad:
+            raise _Suspect(f"returned an instance of {bad}, which overrides comparison")
+        return result
+
+    return guarded
+
+
+def _plain(value, depth=0):
+    """JSON form of a return value; only exact built-in types, so the host compares honestly."""
+    tp = type(value)
+    if depth > 100:
+        raise _Suspect("return value nested too deeply")
+    if value is None or tp in (bool, int, str):
+        return value
+    if tp is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            return {"__float__": repr(value)}
+        return value
+    if tp in (list, tuple):
+        return [_plain(v, depth + 1) for v in value]
+    if tp in (set, frozenset):
+        return {"__set__": sorted((_plain(v, depth + 1) for v in value), key=repr)}
+    if tp is dict:
+        return {
+            "__dict__": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()]
+        }
+    raise _Suspect(f"returned a {tp.__qualname__}; only built-in values can be compared")
+
+
+def _limit(job):
+    cpu = int(job["cpu_s"])
+    for name, soft in (
+        ("RLIMIT_AS", job["memory_bytes"]),
+        ("RLIMIT_CPU", cpu),
+        ("RLIMIT_FSIZE", job["fsize_bytes"]),
+        ("RLIMIT_NPROC", job["nproc"]),
+        ("RLIMIT_CORE", 0),
+    ):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(getattr(resource, name), (soft, soft))
+
+
+def _source(name, text):
+    """Registers source so tracebacks can quote the failing assert line."""
+    linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+    return _compile(text, name, "exec")
+
+
+def _child_function(job, test, res_fd, token):
+    """Runs candidate + one test; only a completed test writes the token-authenticated pass."""
+    ns = {"__name__": "__candidate__", "__builtins__": _BUILTINS}
+    status, message, value = "error", "", None
+    try:
+        candidate = _source("<candidate>", job["code"])
+        checks = _source("<test>", test) if isinstance(test, str) else None
+        _exec(candidate, ns)
+        _settrace(None)
+        _setprofile(None)
+        _BUILTINS.__dict__.clear()
+        _BUILTINS.__dict__.update(_BUILTIN_SNAPSHOT)
+        ns["__builtins__"] = _BUILTINS
+        entry = job.get("entry_point")
+        if entry and callable(ns.get(entry)):
+            ns[entry] = _guard(ns[entry])
+        if checks is not None:
+            _exec(checks, ns)
+        else:
+            if not entry or entry not in ns:
+                raise NameError(f"entry point {entry!r} is not defined by the candidate")
+            value = _plain(ns[entry](*test.get("args", []), **test.get("kwargs", {})))
+        status = "pass"
+    except AssertionError as exc:
+        status = "fail"
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = [f for f in tb if f.filename in ("<test>", "<candidate>")]
+        line = (where[-1].line or "") if where else ""
+        detail = str(exc)
+        message = (
+            "AssertionError" + (f": {detail}" if detail else "") + (f" at {line}" if line else "")
+        )
+    except BaseException as exc:
+        status = "error"
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    record = {"i": token, "status": status, "message": _short(message)}
+    if status == "pass" and value is not None:
+        record["value"] = value
+    _write(res_fd, _dumps(record).encode())
+    _exit(0)
+
+
+def _child(job, index, res_fd, out_fd, err_fd, token):
+    os.setpgid(0, 0)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    _limit(job)
+    test = job["tests"][index]
+    if job["kind"] == "stdio":
+        stdin = os.memfd_create("stdin")
+        os.write(stdin, str(test.get("input", "")).encode())
+        os.lseek(stdin, 0, os.SEEK_SET)
+    else:
+        stdin = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(stdin, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(err_fd, 2)
+    high = 200 + (os.getpid() % 700)
+    os.dup2(res_fd, high)
+    os.closerange(3, high)
+    os.closerange(high + 1, 65536)
+    if job["kind"] == "stdio":
+        ns = {"__name__": "__main__", "__builtins__": _BUILTINS}
+        code = 0
+        try:
+            _exec(_compile(job["code"], "<candidate>", "exec"), ns)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        try:
+            sys.stdout.flush()
+        finally:
+            _exit(code)
+    _child_function(job, test, high, token)
+
+
+class _Capture:
+    def __init__(self, fd, cap):
+        self.fd, self.cap, self.buf, self.over, self.open = fd, cap, bytearray(), False, True
+
+    def pump(self):
+        try:
+            data = os.read(self.fd, 65536)
+        except BlockingIOError:
+            return
+        if not data:
+            self.open = False
+            return
+        room = self.cap - len(self.buf)
+        self.buf += data[: max(room, 0)]
+        if len(data) > room:
+            self.over = True
+
+
+def _sweep(job, pgid):
+    """Leave nothing running: the test's group, and in a private PID namespace every process."""
+    with contextlib.suppress(OSError):
+        os.killpg(pgid, signal.SIGKILL)
+    if job.get("pidns") and os.getpid() <= 3:
+        for _ in range(50):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(-1, signal.SIGKILL)
+            others = [p for p in os.listdir("/proc") if p.isdigit() and int(p) > os.getpid()]
+            _reap()
+            if not others:
+                break
+            time.sleep(0.002)
+    else:
+        for _ in range(50):
+            orphans = _children()
+            for pid in orphans:
+                with contextlib.suppress(OSError):
+                    os.killpg(pid, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            _reap()
+            if not orphans:
+                break
+            time.sleep(0.002)
+    _reap()
+
+
+def _children():
+    me, found = str(os.getpid()), []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me and fields[0] != "Z":
+                found.append(int(pid))
+    return found
+
+
+def _reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _run_one(job, index):
+    token = os.urandom(16).hex()
+    res_r, res_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(job, index, res_w, out_w, err_w, token)
+        finally:
+            _exit(70)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    for fd in (res_w, out_w, err_w):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    caps = {
+        "res": _Capture(res_r, 65536),
+        "out": _Capture(out_r, job["output_bytes"]),
+        "err": _Capture(err_r, 8192),
+    }
+    for cap in caps.values():
+        os.set_blocking(cap.fd, False)
+    deadline = start + job["timeout_s"]
+    exited, timed_out, status_code = False, False, None
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            timed_out = True
+            break
+        fds = [c.fd for c in caps.values() if c.open] + ([] if exited else [pidfd])
+        if not fds:
+            break
+        ready, _, _ = select.select(fds, [], [], min(left, 1.0))
+        for cap in caps.values():
+            if cap.fd in ready:
+                cap.pump()
+        if caps["out"].over:
+            break
+        if pidfd in ready:
+            exited = True
+            _, raw = os.waitpid(pid, 0)
+            status_code = os.waitstatus_to_exitcode(raw)
+            deadline = min(deadline, time.monotonic() + 0.05)  # grace for pipe contents only
+    duration = time.monotonic() - start
+    _sweep(job, pid)
+    if not exited:
+        try:
+            _, raw = os.waitpid(pid, 0)
+            status_code = os.waitstatus_to_exitcode(raw)
+        except ChildProcessError:
+            pass
+    for cap in caps.values():
+        if cap.open:
+            cap.pump()
+        os.close(cap.fd)
+    os.close(pidfd)
+    out = {"i": index, "duration_s": round(duration, 4), "exit": status_code}
+    if caps["out"].over:
+        out.update(status="error", message=f"output exceeded {job['output_bytes']} bytes")
+    elif timed_out and not exited:
+        out.update(status="timeout", message=f"timed out after {job['timeout_s']:g}s")
+    elif job["kind"] == "stdio":
+        out["stdout"] = caps["out"].buf.decode("utf-8", "replace")
+        out["stderr"] = _short(caps["err"].buf.decode("utf-8", "replace")[-2000:])
+        out["status"] = "pass" if status_code == 0 else "error"
+    else:
+        out.update(_verdict(caps["res"].buf, token, status_code, caps["err"].buf))
+    return out
+
+
+def _verdict(raw, token, status_code, err):
+    try:
+        record = json.loads(raw.decode("utf-8")) if raw else None
+    except ValueError:
+        record = None
+    if not isinstance(record, dict) or record.get("i") != token:
+        tail = _short(err.decode("utf-8", "replace")[-400:], 300)
+        why = f"exited (code {status_code}) before its test reported a result"
+        return {"status": "error", "message": why + (f"; stderr: {tail}" if tail else "")}
+    verdict = {"status": record.get("status", "error"), "message": record.get("message", "")}
+    if verdict["status"] not in ("pass", "fail", "error"):
+        verdict = {"status": "error", "message": "malformed result record"}
+    if "value" in record:
+        verdict["value"] = record["value"]
+    return verdict
+
+
+def main():
+    run_token = sys.stdin.buffer.readline().strip().decode()
+    job = json.loads(sys.stdin.buffer.read())
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be swept
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0: children cannot open our /proc fds
+    except OSError:
+        pass
+    out = os.dup(1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    for index in range(len(job["tests"])):
+        record = _run_one(job, index)
+        record["tok"] = run_token
+        _write(out, (_dumps(record) + "\n").encode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""Default Linux backend: bubblewrap namespaces around the same harness the process backend uses.
+
+Isolation: no network, a tmpfs root holding only read-only system and interpreter directories,
+a private size-capped tmpfs at /tmp as the only writable place, empty environment, new PID/IPC/UTS
+namespaces, no capabilities, dies with its parent.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
+from pat_graph.sandbox.process import scrubbed_env
+from pat_graph.sandbox.runner import (
+    HARNESS,
+    Limits,
+    build_job,
+    parallel_slots,
+    run_harness,
+    to_report,
+)
+
+SANDBOX_HARNESS = "/opt/pat/harness.py"
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
+_ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf")
+
+
+def _python_dirs(python: str) -> list[str]:
+    """Directories the interpreter needs: its venv, the base install, and any symlink targets."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    exe = Path(python)
+    dirs.add(str(exe.parent))
+    dirs.add(str(exe.resolve().parent.parent))
+    keep = [d for d in sorted(dirs) if d and os.path.isdir(d)]
+    return [d for d in keep if not any(d != o and d.startswith(o + os.sep) for o in keep)]
+
+
+def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
+    argv = [
+        bwrap,
+        "--unshare-all",
+        "--die-with-parent",
+        "--new-session",
+        "--cap-drop",
+        "ALL",
+        "--clearenv",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(limits.tmpfs_mb * 1024 * 1024),
+        "--tmpfs",
+        "/tmp",
+    ]
+    for d in _SYSTEM_DIRS:
+        if os.path.islink(d):
+            argv += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            argv += ["--ro-bind", d, d]
+    for f in _ETC_FILES:
+        if os.path.exists(f):
+            argv += ["--ro-bind", f, f]
+    for d in _python_dirs(python):
+        if not any(d == s or d.startswith(s + os.sep) for s in _SYSTEM_DIRS):
+            argv += ["--ro-bind", d, d]
+    argv += ["--ro-bind", str(HARNESS), SANDBOX_HARNESS, "--chdir", "/tmp"]
+    for key, value in scrubbed_env("/tmp").items():
+        argv += ["--setenv", key, value]
+    argv += ["--", python, "-I", "-B", SANDBOX_HARNESS]
+    return argv
+
+
+@functools.cache
+def bwrap_available(bwrap: str = "bwrap") -> bool:
+    """Probe once: bwrap installed and able to start our interpreter with the full argument set."""
+    path = shutil.which(bwrap)
+    if not path:
+        return False
+    argv = bwrap_argv(sys.executable, Limits(), path)
+    argv = [*argv[: argv.index("--")], "--", sys.executable, "-I", "-c", "print('ok')"]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=20, env={}, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and done.stdout.strip() == b"ok"
+
+
+class BwrapSandbox:
+    """One bwrap-isolated interpreter per candidate; it forks once per test."""
+
+    name = "bwrap"
+
+    def __init__(
+        self, limits: Limits | None = None, python: str | None = None, bwrap: str = "bwrap"
+    ) -> None:
+        self.limits = limits or Limits()
+        self.python = python or sys.executable
+        self.bwrap = shutil.which(bwrap) or bwrap
+        self._argv = bwrap_argv(self.python, self.limits, self.bwrap)
+
+    async def run_tests(
+        self,
+        code: str,
+        tests: Sequence[Test],
+        *,
+        kind: ProblemKind = "function",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        entry_point: str | None = None,
+    ) -> TestReport:
+        if not tests:
+            return TestReport(())
+        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, pidns=True)
+        async with parallel_slots():
+            records, stderr = await run_harness(self._argv, job, env={})
+        return to_report(tests, kind, records, stderr)

@@ -1,0 +1,92 @@
+"""Fallback backend: a plain subprocess with rlimits, a scrubbed environment and its own session.
+
+Weaker than bwrap (no namespaces: it can see the network and the file system with the caller's
+rights), which is why choosing it automatically prints a loud warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+
+from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
+from pat_graph.sandbox.runner import (
+    HARNESS,
+    Limits,
+    build_job,
+    parallel_slots,
+    run_harness,
+    to_report,
+)
+
+MARKER_ENV = "PAT_SANDBOX_RUN"
+
+
+def scrubbed_env(home: str, marker: str | None = None) -> dict[str, str]:
+    """Only what Python needs: no API keys or other secrets of the caller survive."""
+    env = {
+        "HOME": home,
+        "TMPDIR": home,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    if marker:
+        env[MARKER_ENV] = marker
+    return env
+
+
+class ProcessSandbox:
+    """Runs each candidate's tests in one isolated-mode interpreter started in a fresh temp dir."""
+
+    name = "process"
+
+    def __init__(self, limits: Limits | None = None, python: str | None = None) -> None:
+        self.limits = limits or Limits()
+        self.python = python or sys.executable
+
+    async def run_tests(
+        self,
+        code: str,
+        tests: Sequence[Test],
+        *,
+        kind: ProblemKind = "function",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        entry_point: str | None = None,
+    ) -> TestReport:
+        if not tests:
+            return TestReport(())
+        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, pidns=False)
+        marker = secrets.token_hex(8)
+        async with parallel_slots():
+            work = tempfile.mkdtemp(prefix="pat-sbx-")
+            try:
+                records, stderr = await run_harness(
+                    [self.python, "-I", "-B", str(HARNESS)],
+                    job,
+                    env=scrubbed_env(work, marker),
+                    cwd=work,
+                )
+            finally:
+                _kill_marked(marker)
+                shutil.rmtree(work, ignore_errors=True)
+        return to_report(tests, kind, records, stderr)
+
+
+def _kill_marked(marker: str) -> None:
+    """Kill escapees (setsid + double fork) that still carry this run's marker in their env."""
+    needle = f"{MARKER_ENV}={marker}".encode()
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as fh:
+            if needle in fh.read().split(b"\0"):
+                os.kill(int(pid), signal.SIGKILL)
