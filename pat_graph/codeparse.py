@@ -1,0 +1,224 @@
+"""Turning model text into Python we are willing to verify, with `ast`, never regex on code.
+
+Models wrap code in chatter and fences, add demo prints, or answer with the wrong function. This
+module keeps what the verifier should see and rejects what cannot be the asked-for function.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_KEEP_TOP_LEVEL = (
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Assign,
+    ast.AnnAssign,
+)
+
+Signature = tuple[tuple[str, ...], str | None, tuple[str, ...], str | None]
+
+
+def parses(src: str) -> bool:
+    try:
+        ast.parse(src)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def fenced_blocks(text: str) -> list[str]:
+    """Fenced blocks in order; an unterminated last fence runs to the end (truncated replies)."""
+    blocks = []
+    for match in _FENCE.finditer(text):
+        lang = match.group(1).lower()
+        if lang in ("", "python", "py", "python3"):
+            blocks.append(match.group(2))
+    return blocks
+
+
+def extract_code(text: str, entry_point: str | None = None) -> str | None:
+    """The one block of Python in a reply: the block that defines `entry_point`, else the first
+    block that parses, else the whole reply when it parses as Python."""
+    blocks = [b for b in fenced_blocks(text) if b.strip()]
+    parsed = [b for b in blocks if parses(b)]
+    if entry_point:
+        for block in parsed:
+            if find_function(block, entry_point) is not None:
+                return block.strip("\n") + "\n"
+    if parsed:
+        return parsed[0].strip("\n") + "\n"
+    if not blocks and text.strip() and parses(text):
+        return text.strip("\n") + "\n"
+    return None
+
+
+def find_function(src: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level definition of `name` (the one Python would keep)."""
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        return None
+    found = None
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            found = node
+    return found
+
+
+def signature_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> Signature:
+    """Parameter names by kind; annotations and defaults may differ without changing the call."""
+    a = fn.args
+    positional = tuple(p.arg for p in [*a.posonlyargs, *a.args])
+    return (
+        positional,
+        a.vararg.arg if a.vararg else None,
+        tuple(p.arg for p in a.kwonlyargs),
+        a.kwarg.arg if a.kwarg else None,
+    )
+
+
+def target_signature(prompt: str, entry_point: str) -> Signature | None:
+    """The signature the problem statement declares, when the statement is Python."""
+    fn = find_function(prompt, entry_point)
+    return signature_of(fn) if fn else None
+
+
+def defines_target(src: str, entry_point: str, signature: Signature | None) -> bool:
+    fn = find_function(src, entry_point)
+    if fn is None:
+        return False
+    return signature is None or signature_of(fn) == signature
+
+
+def clean_module(src: str) -> str:
+    """Keep imports, definitions and constants; drop demo code (prints, input(), __main__ blocks)
+    that would run, and possibly hang, before the tests do."""
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        return src
+    lines = src.splitlines()
+    kept: list[str] = []
+    for node in tree.body:
+        if isinstance(node, _KEEP_TOP_LEVEL) and not _is_main_guard(node):
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            kept.append("\n".join(lines[start - 1 : node.end_lineno]))
+    return "\n\n".join(kept) + "\n"
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
+
+
+def remove_function(src: str, name: str) -> str:
+    """The source without every top-level definition of `name` (decorators included)."""
+    try:
+        tree = ast.parse(src)
+    except (SyntaxError, ValueError):
+        return src
+    lines = src.splitlines()
+    drop: set[int] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            drop.update(range(start - 1, node.end_lineno or node.lineno))
+    return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n") + "\n"
+
+
+def prompt_context(prompt: str, entry_point: str) -> str:
+    """What a Python problem statement defines besides the target (imports, given helpers such as
+    HumanEval's `poly` or `is_palindrome`), so candidates that omit it still run."""
+    if not entry_point or not parses(prompt) or find_function(prompt, entry_point) is None:
+        return ""
+    return remove_function(prompt, entry_point).strip()
+
+
+def docstring_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    return ast.get_docstring(fn, clean=True) or ""
+
+
+def is_stub(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A declaration without an implementation: docstring, `pass`, `...` or NotImplementedError."""
+    for stmt in fn.body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+            continue  # docstring or Ellipsis
+        if isinstance(stmt, ast.Raise) and "NotImplementedError" in ast.unparse(stmt):
+            continue
+        return False
+    return True
+
+
+def header_of(src: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """`def name(args) -> ret:` plus the docstring, as the model wrote them."""
+    lines = src.splitlines()
+    start = min([fn.lineno, *(d.lineno for d in fn.decorator_list)])
+    body0 = fn.body[0]
+    has_doc = isinstance(body0, ast.Expr) and isinstance(body0.value, ast.Constant)
+    has_doc = has_doc and isinstance(body0.value.value, str)
+    end = body0.end_lineno if has_doc else fn.body[0].lineno - 1
+    text = "\n".join(lines[start - 1 : end])
+    if not has_doc:
+        text = text.rstrip() + "\n    ..."
+    return text
+
+
+def called_names(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {
+        node.func.id
+        for node in ast.walk(fn)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+
+
+@dataclass
+class HelperStub:
+    name: str
+    header: str  # signature + docstring, the helper's problem statement
+    docstring: str
+
+
+@dataclass
+class PlanParse:
+    code: str  # the planner's module with helper stubs removed
+    stubs: list[HelperStub] = field(default_factory=list)
+    implemented: dict[str, str] = field(default_factory=dict)  # helpers the planner wrote in full
+
+
+def parse_plan(
+    text: str, entry_point: str, signature: Signature | None, known: set[str]
+) -> PlanParse | None:
+    """Parse the planner's answer: the target with a new body plus helper stubs.
+
+    Returns None when the answer cannot be used (no parsable block, target missing or with a
+    different signature), so the caller can retry.
+    """
+    src = extract_code(text, entry_point)
+    if src is None or not defines_target(src, entry_point, signature):
+        return None
+    target = find_function(src, entry_point)
+    if target is None or is_stub(target):
+        return None  # the target itself must get a body
+    tree = ast.parse(src)
+    stubs: list[HelperStub] = []
+    implemented: dict[str, str] = {}
+    code = src
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if node.name == entry_point:
+            continue
+        if is_stub(node):
+            if node.name not in known and node.name not in {s.name for s in stubs}:
+                stubs.append(HelperStub(node.name, header_of(src, node), docstring_of(node)))
+            code = remove_function(code, node.name)
+        else:
+            implemented[node.name] = ast.get_source_segment(src, node) or ""
+    return PlanParse(code=code, stubs=stubs, implemented=implemented)

@@ -1,0 +1,106 @@
+"""One place where the graph talks to chat models, so every call lands in the ledger.
+
+Token counts come from the server's usage fields. A request for n samples bills its prompt once, so
+usage is read once per request (`llm_output["token_usage"]`), not summed over the n generations
+(langchain-openai copies the request's usage onto every generation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import BaseMessage
+
+from pat_graph.cost import ledger_entry
+
+
+@dataclass(frozen=True)
+class RoleModel:
+    """A chat model as one role uses it: the client, the name prices are keyed by, and prices."""
+
+    chat: BaseChatModel
+    name: str
+    input_price: float = 0.0  # USD per 1M input tokens
+    output_price: float = 0.0  # USD per 1M output tokens
+
+
+def model_name(chat: BaseChatModel) -> str:
+    for attr in ("model_name", "model", "name"):
+        value = getattr(chat, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(chat).__name__
+
+
+def as_role_model(
+    model: BaseChatModel | RoleModel, prices: Mapping[str, tuple[float, float]] | None = None
+) -> RoleModel:
+    if isinstance(model, RoleModel):
+        return model
+    if not isinstance(model, BaseChatModel):
+        raise TypeError(
+            f"expected a LangChain chat model or RoleModel, got {type(model).__name__}; "
+            "pass e.g. langchain_openai.ChatOpenAI(base_url=..., model=...)"
+        )
+    name = model_name(model)
+    price_in, price_out = (prices or {}).get(name, (0.0, 0.0))
+    return RoleModel(model, name, price_in, price_out)
+
+
+def _usage(result: Any) -> tuple[int, int, bool]:
+    """(input, output, reported) for one request."""
+    usage = (result.llm_output or {}).get("token_usage") or {}
+    if usage.get("prompt_tokens") is not None or usage.get("completion_tokens") is not None:
+        return int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0), True
+    gens = result.generations[0] if result.generations else []
+    meta = getattr(gens[0].message, "usage_metadata", None) if gens else None
+    if meta:
+        return int(meta.get("input_tokens", 0)), int(meta.get("output_tokens", 0)), True
+    return 0, 0, False
+
+
+async def sample(
+    model: RoleModel,
+    messages: Sequence[BaseMessage],
+    *,
+    n: int,
+    temperature: float,
+    role: str,
+    purpose: str,
+    depth: int,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """n completions of one prompt and the ledger entries of the requests that produced them.
+
+    Servers without `n` support return one choice per request; the loop asks again for the rest.
+    """
+    texts: list[str] = []
+    entries: list[dict[str, Any]] = []
+    while len(texts) < n:
+        want = n - len(texts)
+        kwargs: dict[str, Any] = {"temperature": temperature}
+        if want > 1:
+            kwargs["n"] = want
+        result = await model.chat.agenerate([list(messages)], **kwargs)
+        got = [g.text for g in (result.generations[0] if result.generations else [])]
+        tokens_in, tokens_out, reported = _usage(result)
+        entries.append(
+            ledger_entry(
+                role=role,
+                model=model.name,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                input_price=model.input_price,
+                output_price=model.output_price,
+                purpose=purpose,
+                depth=depth,
+                samples=len(got),
+                usage_reported=reported,
+            )
+        )
+        if not got:
+            break
+        texts.extend(got[:want])
+    return texts, entries

@@ -1,0 +1,50 @@
+"""Put the plan and its helpers together into one program to verify.
+
+A helper that could not be implemented is never dropped silently: it becomes a function that
+raises, it is listed in `unimplemented`, and verification shows the failure.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pat_graph import codeparse
+from pat_graph.nodes.deps import Deps
+
+
+def missing_helper(name: str) -> str:
+    return (
+        f"def {name}(*args, **kwargs):\n"
+        f"    raise NotImplementedError(\"pat-graph: helper '{name}' could not be implemented\")\n"
+    )
+
+
+def compose_program(
+    problem: dict[str, Any], plan: dict[str, Any], helpers: dict[str, Any]
+) -> tuple[str, list[str]]:
+    parts: list[str] = []
+    unimplemented: list[str] = []
+    for name in sorted(helpers):
+        code = helpers[name].get("code")
+        if code:
+            parts.append(code.strip())
+    for stub in plan.get("stubs", []):
+        if not (helpers.get(stub["name"]) or {}).get("code"):
+            unimplemented.append(stub["name"])
+            parts.append(missing_helper(stub["name"]).strip())
+    parts.append(plan["code"].strip())
+    if problem.get("kind") != "stdio":
+        context = codeparse.prompt_context(problem["prompt"], problem["entry_point"])
+        if context:
+            parts.insert(0, context)
+    return "\n\n\n".join(parts) + "\n", unimplemented
+
+
+def compose_node(deps: Deps):
+    async def compose(state: dict[str, Any]) -> dict[str, Any]:
+        program, unimplemented = compose_program(
+            state["problem"], state["plan"] or {"code": "", "stubs": []}, state.get("helpers") or {}
+        )
+        return {"phase": "plan", "candidates": [program], "unimplemented": unimplemented}
+
+    return compose

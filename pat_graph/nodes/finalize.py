@@ -1,0 +1,32 @@
+"""The node's answer: the best program found (best effort), with how well it verified."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pat_graph.nodes.deps import Deps
+
+
+def finalize_node(deps: Deps):
+    async def finalize(state: dict[str, Any]) -> dict[str, Any]:
+        best = state.get("best")
+        if best is None:
+            final = {
+                "code": "",
+                "verified": False,
+                "passed": 0,
+                "total": len(state.get("tests") or []),
+            }
+        else:
+            final = {
+                "code": best["code"],
+                "verified": best["passed"] == best["total"],
+                "passed": best["passed"],
+                "total": best["total"],
+                "origin": best.get("origin", "trial"),
+            }
+        final["rounds"] = state.get("round", 0)
+        final["unimplemented"] = list((best or {}).get("unimplemented") or [])
+        return {"final": final, "status": "done"}
+
+    return finalize

@@ -1,0 +1,106 @@
+"""Run candidates against the in-loop tests in the sandbox and decide what happens next.
+
+The decision is written as `status`, so routers only read it: passed, failed (plan next),
+plateau / exhausted (planning stops), final (this node may not plan).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from pat_graph.nodes.deps import Deps
+from pat_graph.sandbox.base import TestReport
+
+MAX_FAILURES_KEPT = 5
+MAX_MESSAGE_CHARS = 300
+
+
+def _summary(report: TestReport, tests: list[Any]) -> dict[str, Any]:
+    failures = [
+        {"test": tests[i], "status": o.status, "message": o.message[:MAX_MESSAGE_CHARS]}
+        for i, o in enumerate(report.outcomes)
+        if not o.passed
+    ][:MAX_FAILURES_KEPT]
+    return {"passed": report.n_passed, "total": report.n_total, "failures": failures}
+
+
+def can_plan(deps: Deps, depth: int) -> bool:
+    return (
+        deps.policy in ("pat", "pbt")
+        and deps.planner is not None
+        and depth < deps.budgets.max_depth
+    )
+
+
+def verify_node(deps: Deps):
+    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+        problem = state["problem"]
+        tests = list(state.get("tests") or [])
+        candidates = list(state.get("candidates") or [])
+        unique = list(dict.fromkeys(candidates))
+        sandbox = deps.get_sandbox()
+        reports = await asyncio.gather(
+            *(
+                sandbox.run_tests(
+                    code,
+                    tests,
+                    kind=problem.get("kind", "function"),
+                    timeout_s=deps.budgets.timeout_s,
+                    entry_point=problem.get("entry_point") or None,
+                )
+                for code in unique
+            )
+        )
+        by_code = {code: _summary(r, tests) for code, r in zip(unique, reports, strict=True)}
+        summaries = [by_code[c] for c in candidates]
+        depth = state.get("depth", 0)
+        update: dict[str, Any] = {"reports": summaries}
+        if state.get("phase") == "plan":
+            update.update(_after_composition(deps, state, candidates, summaries))
+        else:
+            update.update(_after_trial(deps, depth, candidates, summaries, len(tests)))
+        return update
+
+    return verify
+
+
+def _after_trial(
+    deps: Deps, depth: int, candidates: list[str], summaries: list[dict[str, Any]], n_tests: int
+) -> dict[str, Any]:
+    best = None
+    if candidates:
+        # Most tests passed; ties go to the earliest sample (deterministic, never "the last").
+        i = max(range(len(candidates)), key=lambda k: (summaries[k]["passed"], -k))
+        best = {"code": candidates[i], "origin": "trial", **summaries[i]}
+    if best is not None and best["passed"] == n_tests:
+        status = "passed"
+    elif can_plan(deps, depth):
+        status = "failed"
+    else:
+        status = "final"
+    return {"best": best, "status": status}
+
+
+def _after_composition(
+    deps: Deps, state: dict[str, Any], candidates: list[str], summaries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    current = {
+        "code": candidates[0],
+        "origin": f"round {state.get('round', 1)}",
+        "unimplemented": list(state.get("unimplemented") or []),
+        **summaries[0],
+    }
+    scores = [*state.get("scores", []), current["passed"]]
+    best = state.get("best")
+    if best is None or current["passed"] > best["passed"]:
+        best = current
+    if current["passed"] == current["total"]:
+        status = "passed"
+    elif state.get("round", 1) >= deps.budgets.plan_rounds:
+        status = "exhausted"
+    elif len(scores) >= 2 and scores[-2] > 0 and scores[-1] <= scores[-2]:
+        status = "plateau"
+    else:
+        status = "failed"
+    return {"best": best, "scores": scores, "status": status}

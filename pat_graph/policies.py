@@ -1,0 +1,90 @@
+"""Graph builders: PaT and its baselines from the same nodes (DESIGN.md section 2).
+
+- standard / best-of-n: generate + build_tests -> verify -> finalize (never plan)
+- pat: generate + build_tests -> verify -(failed)-> plan -> implement_helper* -> compose -> verify
+- pbt: build_tests -> plan -> implement_helper* -> compose -> verify (plan first, FunCoder-style)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.graph import END, START, StateGraph
+
+from pat_graph.budgets import POLICIES, budgets_for
+from pat_graph.errors import ConfigError
+from pat_graph.llm import RoleModel, as_role_model
+from pat_graph.nodes import (
+    Deps,
+    build_tests_node,
+    compose_node,
+    finalize_node,
+    generate_node,
+    implement_helper_node,
+    plan_node,
+    verify_node,
+)
+from pat_graph.routing import route_after_build_tests, route_after_plan, route_after_verify
+from pat_graph.sandbox.base import Sandbox
+from pat_graph.state import SolveState
+
+PLANNING_POLICIES = ("pat", "pbt")
+
+
+def build_graph(
+    policy: str = "pat",
+    *,
+    generator: BaseChatModel | RoleModel,
+    planner: BaseChatModel | RoleModel | None = None,
+    sandbox: Sandbox | None = None,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    **budgets: Any,
+) -> StateGraph:
+    """An uncompiled graph for `policy`; compile it with any checkpointer.
+
+    `planner` defaults to the generator (the homogeneous setting). `prices` maps a model name to
+    (input, output) USD per million tokens for plain chat models; a RoleModel carries its own.
+    Budgets (n_samples, plan_rounds, max_depth, ...) default to the paper's configuration.
+    """
+    if policy not in POLICIES:
+        raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
+    gen = as_role_model(generator, prices)
+    plan_model = as_role_model(planner, prices) if planner is not None else gen
+    deps = Deps(
+        policy=policy,
+        generator=gen,
+        planner=plan_model if policy in PLANNING_POLICIES else None,
+        budgets=budgets_for(policy, budgets),
+        sandbox=sandbox,
+    )
+    builder = StateGraph(SolveState)
+    builder.add_node("generate", generate_node(deps))
+    builder.add_node("build_tests", build_tests_node(deps))
+    builder.add_node("verify", verify_node(deps))
+    builder.add_node("finalize", finalize_node(deps))
+    builder.add_edge("finalize", END)
+    if policy == "pbt":
+        builder.add_edge(START, "build_tests")
+        builder.add_conditional_edges("build_tests", route_after_build_tests, ["plan", "generate"])
+        builder.add_edge("generate", "verify")
+    else:
+        builder.add_edge(START, "generate")
+        builder.add_edge(START, "build_tests")
+        builder.add_edge(["generate", "build_tests"], "verify")
+    if policy in PLANNING_POLICIES:
+        builder.add_node("plan", plan_node(deps))
+        builder.add_node("implement_helper", implement_helper_node(deps))
+        builder.add_node("compose", compose_node(deps))
+        builder.add_conditional_edges("verify", route_after_verify, ["plan", "finalize"])
+        builder.add_conditional_edges(
+            "plan", route_after_plan, ["implement_helper", "compose", "finalize"]
+        )
+        builder.add_edge("implement_helper", "compose")
+        builder.add_edge("compose", "verify")
+    else:
+        builder.add_edge("verify", "finalize")
+    deps.builder = builder
+    builder.pat_deps = deps  # type: ignore[attr-defined]  # solve() reads budgets from here
+    return builder

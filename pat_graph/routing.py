@@ -1,0 +1,33 @@
+"""Routers: pure and total. They read the `status` a node wrote and never raise, because a router
+that raises breaks LangGraph's resume. Unknown statuses go to `finalize`, which always exists."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from langgraph.types import Send
+
+
+def route_after_verify(state: dict[str, Any]) -> Literal["plan", "finalize"]:
+    """Planning happens only here, and only after verification failed."""
+    return "plan" if state.get("status") == "failed" else "finalize"
+
+
+def route_after_build_tests(state: dict[str, Any]) -> Literal["plan", "generate"]:
+    """PbT: plan first while the depth allows it, else a plain trial."""
+    return "plan" if state.get("status") == "plan_first" else "generate"
+
+
+def route_after_plan(state: dict[str, Any]) -> list[Send] | Literal["compose", "finalize"]:
+    """Fan out one `implement_helper` per new stub; straight to `compose` when there is none."""
+    plan = state.get("plan")
+    if state.get("status") != "planned" or not isinstance(plan, dict):
+        return "finalize"
+    stubs = [s for s in plan.get("stubs") or [] if isinstance(s, dict) and s.get("name")]
+    if not stubs:
+        return "compose"
+    parent = state.get("problem") or {}
+    depth = int(state.get("depth") or 0) + 1
+    return [
+        Send("implement_helper", {"helper": s, "parent": parent, "depth": depth}) for s in stubs
+    ]

@@ -1,0 +1,113 @@
+"""`solve()`: one problem through one policy, for agent apps and notebooks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from pat_graph.cost import summarize
+from pat_graph.llm import RoleModel
+from pat_graph.policies import build_graph
+from pat_graph.problem import Problem
+from pat_graph.sandbox.base import Sandbox
+
+
+@dataclass(frozen=True)
+class Result:
+    task_id: str
+    code: str
+    verified: bool  # passed every in-loop test (never the hidden ones)
+    planner_calls: int
+    ledger: list[dict[str, Any]] = field(default_factory=list)
+    tests_passed: int = 0
+    tests_total: int = 0
+    rounds: int = 0
+    origin: str = "trial"
+    unimplemented: list[str] = field(default_factory=list)
+    generated_tests: list[str] = field(default_factory=list)
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(float(e["cost_usd"]) for e in self.ledger)
+
+    @property
+    def planner_invoked(self) -> bool:
+        return self.planner_calls > 0
+
+    def usage(self) -> dict[str, Any]:
+        """Calls, tokens and cost per role."""
+        return summarize(self.ledger)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "code": self.code,
+            "verified": self.verified,
+            "planner_calls": self.planner_calls,
+            "cost_usd": self.cost_usd,
+            "tests_passed": self.tests_passed,
+            "tests_total": self.tests_total,
+            "rounds": self.rounds,
+            "origin": self.origin,
+            "unimplemented": self.unimplemented,
+            "generated_tests": self.generated_tests,
+            "ledger": self.ledger,
+        }
+
+
+def result_from_state(state: Mapping[str, Any]) -> Result:
+    final = state.get("final") or {}
+    ledger = list(state.get("ledger") or [])
+    return Result(
+        task_id=str((state.get("problem") or {}).get("task_id", "")),
+        code=final.get("code", ""),
+        verified=bool(final.get("verified")),
+        planner_calls=sum(1 for e in ledger if e["role"] == "planner"),
+        ledger=ledger,
+        tests_passed=int(final.get("passed", 0)),
+        tests_total=int(final.get("total", 0)),
+        rounds=int(final.get("rounds", 0)),
+        origin=str(final.get("origin", "trial")),
+        unimplemented=list(final.get("unimplemented") or []),
+        generated_tests=list(state.get("generated_tests") or []),
+    )
+
+
+def initial_state(problem: Problem) -> dict[str, Any]:
+    return {"problem": problem.to_dict(), "depth": 0}
+
+
+async def solve(
+    problem: Problem,
+    *,
+    generator: BaseChatModel | RoleModel,
+    planner: BaseChatModel | RoleModel | None = None,
+    policy: str = "pat",
+    sandbox: Sandbox | None = None,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    checkpointer: BaseCheckpointSaver | None = None,
+    thread_id: str | None = None,
+    **budgets: Any,
+) -> Result:
+    """Run one problem to completion and return the final program with its ledger.
+
+    With a `checkpointer` and `thread_id`, an interrupted call can be resumed by calling again
+    with the same thread id.
+    """
+    builder = build_graph(
+        policy, generator=generator, planner=planner, sandbox=sandbox, prices=prices, **budgets
+    )
+    graph = builder.compile(checkpointer=checkpointer)
+    config: dict[str, Any] = {"recursion_limit": builder.pat_deps.budgets.recursion_limit()}
+    inputs: dict[str, Any] | None = initial_state(problem)
+    if checkpointer is not None:
+        config["configurable"] = {"thread_id": thread_id or problem.task_id}
+        snapshot = await graph.aget_state(config)
+        if snapshot.values:
+            inputs = None  # resume the interrupted run instead of starting over
+    state = await graph.ainvoke(inputs, config)
+    return result_from_state(state)
