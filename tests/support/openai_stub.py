@@ -81,7 +81,9 @@ class OpenAIStub:
         handler = type("_Handler", (_Handler,), {"stub": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -152,9 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # keep test output clean
         pass
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
         data = json.dumps(payload).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -171,13 +177,20 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         stub = self.stub
         with stub._lock:
-            stub.requests.append(StubRequest(self.path, body, dict(self.headers)))
+            stub.requests.append(
+                StubRequest(self.path, body, {k.lower(): v for k, v in self.headers.items()})
+            )
         if not self.path.endswith(("/chat/completions", "/completions")):
             self._send_json(404, {"error": {"message": f"no route {self.path}"}})
             return
         status = stub._next_failure()
         if status is not None:
-            self._send_json(status, {"error": {"message": "scripted failure", "code": status}})
+            self._send_json(
+                status,
+                {"error": {"message": "scripted failure", "code": status}},
+                # The OpenAI client honours this, so retry tests need not sleep for seconds.
+                {"retry-after-ms": "10"},
+            )
             return
         response = stub._answer(self.path, body)
         with stub._lock:
