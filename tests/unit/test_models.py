@@ -49,7 +49,7 @@ def test_missing_default_file_means_only_the_builtin_local(tmp_path, monkeypatch
 
 
 def test_missing_explicit_file_is_an_error(tmp_path) -> None:
-    with pytest.raises(ConfigError, match="nope.toml"):
+    with pytest.raises(ConfigError, match=r"nope\.toml"):
         load_config(tmp_path / "nope.toml")
 
 
