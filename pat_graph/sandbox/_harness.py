@@ -5,8 +5,10 @@ Why this shape: the harness parent never executes candidate code, so whatever th
 Each test runs in a forked child that reports over a private pipe with a per-test token; the parent
 relays verdicts to the host prefixed with the run token it read from stdin before any fork.
 
-Protocol: stdin = 32 hex chars run token, newline, JSON job. stdout = JSON lines
-``{"tok": run_token, "i": index, "status": ..., "message": ..., "value": ..., "duration_s": ...}``.
+Protocol (a warm worker serving many candidates): stdin = run token line, then per candidate a
+byte-length line and that many bytes of JSON job. stdout = JSON lines ``{"tok", "job", "i",
+"status", "message", "value"?, "duration_s"}`` per test, then ``{"tok", "job", "done": true}``
+once every process of that candidate is dead and the work dir is empty again.
 """
 
 import builtins
@@ -17,6 +19,7 @@ import linecache
 import os
 import resource
 import select
+import shutil
 import signal
 import sys
 import time
@@ -222,8 +225,9 @@ class _Capture:
 
 def _sweep(job, pgid):
     """Leave nothing running: the test's group, and in a private PID namespace every process."""
-    with contextlib.suppress(OSError):
-        os.killpg(pgid, signal.SIGKILL)
+    if pgid > 0:
+        with contextlib.suppress(OSError):
+            os.killpg(pgid, signal.SIGKILL)
     if job.get("pidns") and os.getpid() <= 3:
         for _ in range(50):
             with contextlib.suppress(ProcessLookupError):
@@ -361,9 +365,61 @@ def _verdict(raw, token, status_code, err):
     return verdict
 
 
+_PRELOAD = (
+    "bisect", "collections", "copy", "dataclasses", "decimal", "fractions", "functools", "hashlib",
+    "heapq", "itertools", "math", "operator", "random", "re", "statistics", "string", "typing",
+)  # fmt: skip
+
+
+def _preload():
+    """Modules imported once here are free in every forked test: most candidates import these."""
+    for name in _PRELOAD:
+        with contextlib.suppress(ImportError):
+            __import__(name)
+
+
+def _wipe(workdir):
+    """Empty the work dir between candidates so one candidate cannot leave files for the next."""
+
+    def unlock(func, path, _exc):
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(path), 0o700)
+            os.chmod(path, 0o700)
+            func(path)
+
+    with contextlib.suppress(OSError):
+        os.chmod(workdir, 0o700)
+    for entry in os.scandir(workdir):
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, onerror=unlock)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            unlock(os.unlink, entry.path, None)
+
+
+def _serve(out, run_token):
+    """Warm worker loop: one framed job per candidate on stdin, verdicts as JSON lines."""
+    inp = sys.stdin.buffer
+    while True:
+        header = inp.readline()
+        if not header:
+            return
+        job = json.loads(inp.read(int(header)))
+        os.chdir(job["workdir"])
+        for index in range(len(job["tests"])):
+            record = _run_one(job, index)
+            record["tok"] = run_token
+            record["job"] = job["id"]
+            _write(out, (_dumps(record) + "\n").encode())
+        _sweep(job, 0)
+        _wipe(job["workdir"])
+        _write(out, (_dumps({"tok": run_token, "job": job["id"], "done": True}) + "\n").encode())
+
+
 def main():
     run_token = sys.stdin.buffer.readline().strip().decode()
-    job = json.loads(sys.stdin.buffer.read())
     try:
         import ctypes
 
@@ -372,12 +428,11 @@ def main():
         libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0: children cannot open our /proc fds
     except OSError:
         pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     out = os.dup(1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    for index in range(len(job["tests"])):
-        record = _run_one(job, index)
-        record["tok"] = run_token
-        _write(out, (_dumps(record) + "\n").encode())
+    _preload()
+    _serve(out, run_token)
 
 
 if __name__ == "__main__":

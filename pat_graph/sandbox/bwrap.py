@@ -17,14 +17,8 @@ from pathlib import Path
 
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
 from pat_graph.sandbox.process import scrubbed_env
-from pat_graph.sandbox.runner import (
-    HARNESS,
-    Limits,
-    build_job,
-    parallel_slots,
-    run_harness,
-    to_report,
-)
+from pat_graph.sandbox.runner import HARNESS, Limits, build_job, to_report
+from pat_graph.sandbox.worker import Worker, WorkerPool
 
 SANDBOX_HARNESS = "/opt/pat/harness.py"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
@@ -93,17 +87,22 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
 
 
 class BwrapSandbox:
-    """One bwrap-isolated interpreter per candidate; it forks once per test."""
+    """Warm bwrap-isolated interpreters; each verifies one candidate at a time, forking per test."""
 
     name = "bwrap"
 
     def __init__(
-        self, limits: Limits | None = None, python: str | None = None, bwrap: str = "bwrap"
+        self,
+        limits: Limits | None = None,
+        python: str | None = None,
+        bwrap: str = "bwrap",
+        workers: int | None = None,
     ) -> None:
         self.limits = limits or Limits()
         self.python = python or sys.executable
         self.bwrap = shutil.which(bwrap) or bwrap
         self._argv = bwrap_argv(self.python, self.limits, self.bwrap)
+        self.pool = WorkerPool(lambda: Worker(self._argv, {}), workers)
 
     async def run_tests(
         self,
@@ -116,7 +115,5 @@ class BwrapSandbox:
     ) -> TestReport:
         if not tests:
             return TestReport(())
-        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, pidns=True)
-        async with parallel_slots():
-            records, stderr = await run_harness(self._argv, job, env={})
-        return to_report(tests, kind, records, stderr)
+        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, True, "/tmp")
+        return to_report(tests, kind, await self.pool.run(job))

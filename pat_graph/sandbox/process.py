@@ -7,6 +7,7 @@ rights), which is why choosing it automatically prints a loud warning.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import shutil
@@ -16,14 +17,8 @@ import tempfile
 from collections.abc import Sequence
 
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
-from pat_graph.sandbox.runner import (
-    HARNESS,
-    Limits,
-    build_job,
-    parallel_slots,
-    run_harness,
-    to_report,
-)
+from pat_graph.sandbox.runner import HARNESS, Limits, build_job, to_report
+from pat_graph.sandbox.worker import Worker, WorkerPool
 
 MARKER_ENV = "PAT_SANDBOX_RUN"
 
@@ -45,13 +40,27 @@ def scrubbed_env(home: str, marker: str | None = None) -> dict[str, str]:
 
 
 class ProcessSandbox:
-    """Runs each candidate's tests in one isolated-mode interpreter started in a fresh temp dir."""
+    """Warm isolated-mode interpreters, each in its own session and private temp dir."""
 
     name = "process"
 
-    def __init__(self, limits: Limits | None = None, python: str | None = None) -> None:
+    def __init__(
+        self, limits: Limits | None = None, python: str | None = None, workers: int | None = None
+    ) -> None:
         self.limits = limits or Limits()
         self.python = python or sys.executable
+        self.pool = WorkerPool(self._start_worker, workers)
+
+    def _start_worker(self) -> Worker:
+        work = tempfile.mkdtemp(prefix="pat-sbx-")
+        marker = secrets.token_hex(8)
+        return Worker(
+            [self.python, "-I", "-B", str(HARNESS)],
+            scrubbed_env(work, marker),
+            cwd=work,
+            after_job=functools.partial(_kill_marked, marker),
+            on_close=lambda: (_kill_marked(marker, None), shutil.rmtree(work, ignore_errors=True)),
+        )
 
     async def run_tests(
         self,
@@ -64,28 +73,16 @@ class ProcessSandbox:
     ) -> TestReport:
         if not tests:
             return TestReport(())
-        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, pidns=False)
-        marker = secrets.token_hex(8)
-        async with parallel_slots():
-            work = tempfile.mkdtemp(prefix="pat-sbx-")
-            try:
-                records, stderr = await run_harness(
-                    [self.python, "-I", "-B", str(HARNESS)],
-                    job,
-                    env=scrubbed_env(work, marker),
-                    cwd=work,
-                )
-            finally:
-                _kill_marked(marker)
-                shutil.rmtree(work, ignore_errors=True)
-        return to_report(tests, kind, records, stderr)
+        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, False, ".")
+        return to_report(tests, kind, await self.pool.run(job))
 
 
-def _kill_marked(marker: str) -> None:
-    """Kill escapees (setsid + double fork) that still carry this run's marker in their env."""
+def _kill_marked(marker: str, worker: Worker | None) -> None:
+    """Kill escapees (setsid + double fork) that still carry this worker's marker in their env."""
     needle = f"{MARKER_ENV}={marker}".encode()
+    spare = worker.proc.pid if worker is not None else -1
     for pid in os.listdir("/proc"):
-        if not pid.isdigit():
+        if not pid.isdigit() or int(pid) == spare:
             continue
         with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as fh:
             if needle in fh.read().split(b"\0"):

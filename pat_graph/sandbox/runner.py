@@ -1,19 +1,11 @@
-"""Host side shared by every backend: start the harness, enforce the wall clock, read verdicts.
+"""Host side shared by every backend: the job sent to the harness and the report made of it.
 
-Why one sandboxed process per candidate: starting an isolated interpreter costs tens of
-milliseconds, forking one costs about one; the harness forks per test and keeps per-test timeouts.
+Comparisons for call-style and stdio tests happen here, on plain data the harness relayed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import json
 import math
-import os
-import secrets
-import signal
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +15,6 @@ from pat_graph.sandbox.base import ProblemKind, Test, TestOutcome, TestReport
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
 
 HARNESS = Path(__file__).with_name("_harness.py")
-_RECORDS_CAP = 8 * 1024 * 1024
-_START_SLACK_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -38,21 +28,6 @@ class Limits:
     tmpfs_mb: int = 256
 
 
-_semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def parallel_slots() -> asyncio.Semaphore:
-    """At most one sandbox per core runs at a time (per event loop: semaphores are loop-bound)."""
-    loop = asyncio.get_running_loop()
-    sem = _semaphores.get(loop)
-    if sem is None:
-        sem = asyncio.Semaphore(os.cpu_count() or 1)
-        _semaphores[loop] = sem
-    return sem
-
-
 def build_job(
     code: str,
     tests: Sequence[Test],
@@ -61,8 +36,10 @@ def build_job(
     entry_point: str | None,
     limits: Limits,
     pidns: bool,
+    workdir: str,
 ) -> dict[str, Any]:
     return {
+        "workdir": workdir,
         "code": code,
         "tests": [t if isinstance(t, str) else dict(t) for t in tests],
         "kind": kind,
@@ -77,77 +54,10 @@ def build_job(
     }
 
 
-async def run_harness(
-    argv: Sequence[str],
-    job: dict[str, Any],
-    *,
-    env: Mapping[str, str],
-    cwd: str | None = None,
-) -> tuple[dict[int, dict[str, Any]], str]:
-    """Start the harness, feed it the job and collect its authenticated records by test index."""
-    token = secrets.token_hex(16)
-    payload = token.encode() + b"\n" + json.dumps(job).encode()
-    n = len(job["tests"])
-    wall = _START_SLACK_S + n * (job["timeout_s"] + 1.0)
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=dict(env),
-        cwd=cwd,
-        start_new_session=True,
-    )
-    records: dict[int, dict[str, Any]] = {}
-    stderr = b""
-    try:
-        out, stderr = await asyncio.wait_for(_talk(proc, payload), timeout=wall)
-    except TimeoutError:
-        out = b""
-    finally:
-        _kill_group(proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await proc.wait()
-    for line in out.splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and rec.get("tok") == token and isinstance(rec.get("i"), int):
-            records.setdefault(rec["i"], rec)
-    return records, stderr.decode("utf-8", "replace")[-2000:]
-
-
-async def _talk(proc: asyncio.subprocess.Process, payload: bytes) -> tuple[bytes, bytes]:
-    assert proc.stdin and proc.stdout and proc.stderr
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(payload)
-        await proc.stdin.drain()
-        proc.stdin.close()
-    out, err = await asyncio.gather(_read_capped(proc.stdout), _read_capped(proc.stderr, 65536))
-    await proc.wait()
-    return out, err
-
-
-async def _read_capped(stream: asyncio.StreamReader, cap: int = _RECORDS_CAP) -> bytes:
-    buf = bytearray()
-    while chunk := await stream.read(65536):
-        if len(buf) < cap:
-            buf += chunk[: cap - len(buf)]
-    return bytes(buf)
-
-
-def _kill_group(pgid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
 def to_report(
     tests: Sequence[Test],
     kind: ProblemKind,
     records: Mapping[int, Mapping[str, Any]],
-    stderr: str,
 ) -> TestReport:
     """Turn harness records into outcomes; a test without a record is an error, never a pass."""
     outcomes: list[TestOutcome] = []
@@ -155,8 +65,7 @@ def to_report(
         rec = records.get(i)
         if rec is None:
             why = "sandbox gave no result for this test (killed or wall-clock limit reached)"
-            tail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
-            outcomes.append(TestOutcome("error", why + (f": {tail[0][:200]}" if tail else "")))
+            outcomes.append(TestOutcome("error", why))
             continue
         outcomes.append(_outcome(test, kind, rec))
     return TestReport(tuple(outcomes))

@@ -1,0 +1,180 @@
+"""Warm sandboxed workers: pay the isolated interpreter start once, then fork per test.
+
+Why threads: a worker is a blocking pipe conversation that must outlive any one event loop
+(``run_tests_sync`` makes a new loop per call), so each verification runs in a dedicated thread
+pool sized like the worker pool, which is also what caps parallelism at one sandbox per core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import itertools
+import json
+import os
+import queue
+import secrets
+import select
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pat_graph.errors import SandboxError
+
+_RECORDS_CAP = 8 * 1024 * 1024
+_START_SLACK_S = 5.0
+_live: set[Worker] = set()
+_live_lock = threading.Lock()
+
+
+class Worker:
+    """A long-lived harness process (in bwrap or not) verifying one candidate at a time."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        cwd: str | None = None,
+        after_job: Callable[[Worker], None] | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self.token = secrets.token_hex(16)
+        self.after_job = after_job
+        self.on_close = on_close
+        try:
+            self.proc = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=dict(env),
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SandboxError(f"cannot start the sandbox ({argv[0]}): {exc}") from exc
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(self.token.encode() + b"\n")
+        self.proc.stdin.flush()
+        self._buf = b""
+        self.alive = True
+        with _live_lock:
+            _live.add(self)
+
+    def run(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        """Send one job and collect its verdicts; on the wall-clock limit the worker is killed."""
+        assert self.proc.stdin and self.proc.stdout
+        wall = _START_SLACK_S + len(job["tests"]) * (job["timeout_s"] + 1.0)
+        payload = json.dumps(job).encode()
+        records: dict[int, dict[str, Any]] = {}
+        try:
+            self.proc.stdin.write(f"{len(payload)}\n".encode() + payload)
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.kill()
+            return records
+        deadline = time.monotonic() + wall
+        fd, received = self.proc.stdout.fileno(), 0
+        while True:
+            line = self._next_line(fd, deadline)
+            if line is None:
+                self.kill()
+                return records
+            received += len(line)
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if (
+                not isinstance(rec, dict)
+                or rec.get("tok") != self.token
+                or rec.get("job") != job["id"]
+            ):
+                continue
+            if rec.get("done"):
+                break
+            if isinstance(rec.get("i"), int):
+                records.setdefault(rec["i"], rec)
+            if received > _RECORDS_CAP:
+                self.kill()
+                return records
+        if self.after_job:
+            self.after_job(self)
+        return records
+
+    def _next_line(self, fd: int, deadline: float) -> bytes | None:
+        while b"\n" not in self._buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, self._buf = self._buf.split(b"\n", 1)
+        return line
+
+    def kill(self) -> None:
+        """Kill the whole session: for bwrap this tears down the PID namespace and all in it."""
+        self.alive = False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+        with _live_lock:
+            _live.discard(self)
+        if self.on_close:
+            self.on_close()
+            self.on_close = None
+
+
+class WorkerPool:
+    """Up to ``size`` warm workers, created on demand and replaced when one dies or times out."""
+
+    def __init__(self, factory: Callable[[], Worker], size: int | None = None) -> None:
+        self.size = size or os.cpu_count() or 1
+        self.factory = factory
+        self.idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
+        self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="pat-sandbox")
+        self._ids = itertools.count()
+
+    async def run(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self._run_blocking, job)
+
+    def _run_blocking(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
+        job = {**job, "id": next(self._ids)}
+        try:
+            worker = self.idle.get_nowait()
+        except queue.Empty:
+            worker = self.factory()
+        if worker.proc.poll() is not None:
+            worker.kill()
+            worker = self.factory()
+        records = worker.run(job)
+        if worker.alive and worker.proc.poll() is None:
+            self.idle.put(worker)
+        else:
+            worker.kill()
+        return records
+
+
+@atexit.register
+def _kill_all() -> None:
+    with _live_lock:
+        workers = list(_live)
+    for worker in workers:
+        worker.kill()
