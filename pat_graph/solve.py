@@ -10,6 +10,7 @@ from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from pat_graph.cost import summarize
+from pat_graph.events import EventCallback, run_with_events
 from pat_graph.llm import RoleModel
 from pat_graph.policies import build_graph
 from pat_graph.problem import Problem
@@ -91,12 +92,14 @@ async def solve(
     prices: Mapping[str, tuple[float, float]] | None = None,
     checkpointer: BaseCheckpointSaver | None = None,
     thread_id: str | None = None,
+    on_event: EventCallback | None = None,
     **budgets: Any,
 ) -> Result:
     """Run one problem to completion and return the final program with its ledger.
 
     With a `checkpointer` and `thread_id`, an interrupted call can be resumed by calling again
-    with the same thread id.
+    with the same thread id. `on_event` (sync or async) receives a `pat_graph.events.ProgressEvent`
+    as each node finishes: which node, trial pass counts, planner calls, round, cost so far.
     """
     builder = build_graph(
         policy, generator=generator, planner=planner, sandbox=sandbox, prices=prices, **budgets
@@ -109,5 +112,8 @@ async def solve(
         snapshot = await graph.aget_state(config)
         if snapshot.values:
             inputs = None  # resume the interrupted run instead of starting over
-    state = await graph.ainvoke(inputs, config)
+    if on_event is None:
+        state = await graph.ainvoke(inputs, config)
+    else:
+        state = await run_with_events(graph, inputs, config, on_event)
     return result_from_state(state)
