@@ -1,0 +1,272 @@
+"""Resumable batch runs: one LangGraph thread per (run, task) on one AsyncSqliteSaver.
+
+Durability rules (DESIGN.md section 4): a problem's final result is written once, in one
+statement, after its graph finished and the judge scored it; anything less is resumable from the
+thread's checkpoints. Resuming never double-counts, because the ledger in the final state only
+holds the writes of nodes that completed (a node interrupted mid-call runs again, and only its
+lost calls are paid twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from pat_graph.benchmarks.types import Benchmark, Task
+from pat_graph.llm import RoleModel
+from pat_graph.policies import build_graph
+from pat_graph.progress import Progress
+from pat_graph.sandbox.base import Sandbox
+from pat_graph.solve import Result, initial_state, result_from_state
+from pat_graph.store import RunRecord, Store, open_db
+
+JudgeFn = Callable[..., Awaitable[Any]]
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass
+class RunOutcome:
+    run: str
+    total: int
+    skipped: int = 0  # already done before this invocation
+    done: int = 0  # finished in this invocation
+    errored: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def thread_id(run: str, task_id: str) -> str:
+    return f"{run}::{task_id}"
+
+
+def spec_dict(model: RoleModel, spec: Any = None) -> dict[str, Any]:
+    """What the runs table records about a model (never a key: only the env var's name)."""
+    if spec is not None:
+        keys = ("name", "base_url", "model", "api", "input_price", "output_price", "max_tokens")
+        return {k: getattr(spec, k, None) for k in keys}
+    return {
+        "name": model.name,
+        "base_url": None,
+        "model": model.name,
+        "api": "chat",
+        "input_price": model.input_price,
+        "output_price": model.output_price,
+        "max_tokens": None,
+    }
+
+
+def _default_judge() -> JudgeFn:
+    from pat_graph.judge import judge
+
+    return judge
+
+
+async def false_positives(task: Task, result: Result, sandbox: Sandbox | None) -> int | None:
+    """Generated in-loop tests that reject the canonical solution (None when not measurable).
+
+    Runs at judge time, outside the loop, so it can never feed back into a solve.
+    """
+    program = task.reference_program or task.canonical_solution
+    tests = list(result.generated_tests)
+    if not program or not tests or task.problem.kind != "function":
+        return None
+    from pat_graph.sandbox import run_tests
+
+    report = await run_tests(
+        program,
+        tests,
+        kind="function",
+        sandbox=sandbox,
+        entry_point=task.problem.entry_point or None,
+    )
+    return sum(1 for o in report.outcomes if not o.passed)
+
+
+async def _drive(graph: Any, inputs: Any, config: dict[str, Any], verbose: bool, tag: str) -> Any:
+    if not verbose:
+        return await graph.ainvoke(inputs, config)
+    # TODO: switch to pat_graph.events once it exists; until then print node names as they end.
+    async for update in graph.astream(inputs, config, stream_mode="updates"):
+        for node in update:
+            print(f"  {tag}: {node}", file=sys.stderr, flush=True)
+    return (await graph.aget_state(config)).values
+
+
+async def run_benchmark(
+    *,
+    run: str,
+    benchmark: Benchmark,
+    policy: str,
+    generator: RoleModel,
+    planner: RoleModel | None = None,
+    tasks: Sequence[Task] | None = None,
+    budgets: Mapping[str, Any] | None = None,
+    db_path: str | Path = "runs.sqlite",
+    concurrency: int = 1,
+    max_concurrency: int = 8,
+    seed: int | None = None,
+    generator_spec: Any = None,
+    planner_spec: Any = None,
+    sandbox: Sandbox | None = None,
+    judge_sandbox: Sandbox | None = None,
+    judge: JudgeFn | None = None,
+    progress: Progress | bool = True,
+    prune: bool = False,
+    verbose: bool = False,
+) -> RunOutcome:
+    """Solve, judge and record every task once; calling again with the same arguments resumes.
+
+    Raises ConfigError (before any work) when `run` exists with different settings.
+    """
+    tasks = list(benchmark.tasks if tasks is None else tasks)
+    builder = build_graph(
+        policy, generator=generator, planner=planner, sandbox=sandbox, **dict(budgets or {})
+    )
+    resolved = builder.pat_deps.budgets
+    judge_fn = judge or _default_judge()
+    record = RunRecord(
+        name=run,
+        policy=policy,
+        generator=spec_dict(generator, generator_spec),
+        planner=None if planner is None else spec_dict(planner, planner_spec),
+        budgets=resolved.to_dict(),
+        benchmark=benchmark.name,
+        data_hash=benchmark.data_hash,
+        seed=seed,
+        problems=len(tasks),
+    )
+    outcome = RunOutcome(run=run, total=len(tasks))
+    conn = await open_db(str(db_path))
+    try:
+        saver = AsyncSqliteSaver(conn)
+        await saver.setup()
+        store = Store(conn, saver.lock)
+        await store.setup()
+        await store.register_run(record)
+        graph = builder.compile(checkpointer=saver)
+        statuses = await store.statuses(run)
+        previous = {r.task_id: r for r in await store.results(run)}
+        done_ids = {t for t, s in statuses.items() if s == "done"}
+        todo = [t for t in tasks if t.task_id not in done_ids]
+        outcome.skipped = len(tasks) - len(todo)
+        bar = _make_progress(progress, tasks, previous, done_ids)
+        sem = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(task: Task) -> None:
+            async with sem:
+                tid = thread_id(run, task.task_id)
+                config: dict[str, Any] = {
+                    "configurable": {"thread_id": tid},
+                    "recursion_limit": resolved.recursion_limit(),
+                    "max_concurrency": max_concurrency,
+                }
+                try:
+                    state = await _solve_one(
+                        graph, saver, task, config, statuses.get(task.task_id), verbose
+                    )
+                    result = result_from_state(state)
+                    verdict = await _judge(judge_fn, task, result, judge_sandbox)
+                    fp = await false_positives(task, result, judge_sandbox)
+                except Exception as exc:  # recorded; the run goes on
+                    message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                    await store.write_result(run, task.task_id, status="errored", error=message)
+                    outcome.errored += 1
+                    outcome.errors[task.task_id] = message
+                    if bar:
+                        bar.update(ok=False, task_id=task.task_id)
+                    return
+                payload = result.to_dict()
+                payload["judge"] = {"base": verdict.base, "plus": verdict.plus}
+                payload["generated_false_positives"] = fp
+                await store.write_result(
+                    run, task.task_id, status="done", result=payload, base=verdict.base,
+                    plus=verdict.plus,
+                )  # fmt: skip
+                outcome.done += 1
+                if prune:
+                    await saver.adelete_thread(tid)
+                if bar:
+                    bar.update(
+                        ok=True, passed=verdict.base, cost_usd=result.cost_usd, task_id=task.task_id
+                    )
+
+        if bar:
+            bar.start()
+        try:
+            await asyncio.gather(*(one(t) for t in todo))
+        finally:
+            if bar:
+                bar.close()
+    finally:
+        await conn.close()
+    return outcome
+
+
+async def _solve_one(
+    graph: Any,
+    saver: AsyncSqliteSaver,
+    task: Task,
+    config: dict[str, Any],
+    status: str | None,
+    verbose: bool,
+) -> Mapping[str, Any]:
+    """Fresh start, continue from the checkpoint, or reuse a finished thread's final state."""
+    snapshot = await graph.aget_state(config)
+    finished = bool(snapshot.values) and not snapshot.next and snapshot.values.get("final")
+    if finished:
+        return snapshot.values  # crashed (or the judge failed) after the graph had finished
+    if snapshot.values and status != "errored":
+        return await _drive(graph, None, config, verbose, task.task_id)
+    if snapshot.values or snapshot.next:
+        await saver.adelete_thread(config["configurable"]["thread_id"])  # retry from scratch
+    return await _drive(graph, initial_state(task.problem), config, verbose, task.task_id)
+
+
+async def _judge(judge_fn: JudgeFn, task: Task, result: Result, sandbox: Sandbox | None) -> Any:
+    if not result.code.strip():
+        return _NoProgram(plus=False if task.has_plus else None)
+    return await judge_fn(task, result.code, sandbox=sandbox)
+
+
+@dataclass(frozen=True)
+class _NoProgram:
+    plus: bool | None
+    base: bool = False
+
+
+def _make_progress(
+    progress: Progress | bool, tasks: Sequence[Task], previous: Mapping[str, Any], done: set[str]
+) -> Progress | None:
+    if isinstance(progress, Progress):
+        return progress
+    if not progress:
+        return None
+    ids = {t.task_id for t in tasks}
+    rows = [previous[t] for t in done if t in ids]
+    return Progress(
+        len(tasks),
+        done=len(rows),
+        passed=sum(1 for r in rows if r.base),
+        cost_usd=sum(float((r.result or {}).get("cost_usd", 0.0)) for r in rows),
+    )
+
+
+async def prune_run(db_path: str | Path, run: str) -> int:
+    """Delete the checkpoints of a run's finished problems; results and ledgers stay."""
+    conn = await open_db(str(db_path))
+    try:
+        saver = AsyncSqliteSaver(conn)
+        await saver.setup()
+        store = Store(conn, saver.lock)
+        await store.setup()
+        done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
+        for task_id in done:
+            await saver.adelete_thread(thread_id(run, task_id))
+        return len(done)
+    finally:
+        await conn.close()

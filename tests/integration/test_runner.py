@@ -1,0 +1,125 @@
+"""The batch runner in-process: results once, resume skips, errors recorded, settings checked."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from pat_graph.benchmarks import load_benchmark
+from pat_graph.errors import ConfigError
+from pat_graph.llm import RoleModel
+from pat_graph.report import load_summaries
+from pat_graph.runner import prune_run, run_benchmark
+from pat_graph.testing import ScriptedChatModel
+from tests.support.fake_server import scripted_model, write_benchmark
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def bench(tmp_path: Path):
+    return load_benchmark(write_benchmark(tmp_path / "fake.jsonl", 4))
+
+
+async def _run(bench, db: Path, chat=None, **kw):
+    chat = chat or scripted_model()
+    model = RoleModel(chat, "fake-gen", 1.0, 2.0)
+    kw.setdefault("policy", "pat")
+    kw.setdefault("budgets", {"n_samples": 2, "plan_rounds": 2, "max_depth": 1})
+    outcome = await run_benchmark(
+        run=kw.pop("run", "r1"), benchmark=bench, generator=model, db_path=db,
+        concurrency=2, progress=False, **kw,
+    )  # fmt: skip
+    return outcome, chat
+
+
+async def test_run_records_judges_and_resume_skips(bench, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    outcome, chat = await _run(bench, db)
+    assert (outcome.done, outcome.errored, outcome.skipped) == (4, 0, 0)
+    [summary] = await load_summaries(db)
+    # Odd k: wrong trial, then a plan whose helper returns k; k=0: a right trial rejected by
+    # its own wrong generated test, so it plans too. Every final program is right.
+    assert summary["pass_at_1"] == 1.0
+    assert summary["planner_invocation_rate"] == 0.75
+    # Ledger integrity: the report's tokens are the sums of what the model reported.
+    usage = chat.usage_by_request()
+    tokens = summary["tokens"]
+    assert tokens["generator"]["input"] + tokens["planner"]["input"] == sum(u[0] for u in usage)
+    assert tokens["generator"]["output"] + tokens["planner"]["output"] == sum(u[1] for u in usage)
+    assert summary["llm_calls"]["generator"] + summary["llm_calls"]["planner"] == len(usage)
+    expected_cost = sum(u[0] * 1.0 + u[1] * 2.0 for u in usage) / 1e6
+    assert summary["cost_usd"] == pytest.approx(expected_cost)
+    # add_0's generated test contradicts the canonical solution; the others agree with it.
+    assert summary["generated_false_positives"] == 1
+    assert summary["generated_tests_checked"] == 4
+
+    again, chat2 = await _run(bench, db)
+    assert (again.done, again.skipped) == (0, 4)
+    assert chat2.calls == []  # nothing was solved twice
+    rows = sqlite3.connect(db).execute("SELECT count(*) FROM results").fetchone()
+    assert rows == (4,)
+
+
+async def test_transport_failure_marks_errored_and_retry_fixes_it(bench, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    broken = scripted_model()
+    broken.fail_times = 10**6
+    outcome, _ = await _run(bench, db, chat=broken)
+    assert outcome.errored == 4 and outcome.done == 0
+    assert all("scripted transport failure" in m for m in outcome.errors.values())
+    [summary] = await load_summaries(db)
+    assert summary["errored"] == 4 and summary["pass_at_1"] is None
+
+    retry, _ = await _run(bench, db)
+    assert (retry.done, retry.errored) == (4, 0)
+    [summary] = await load_summaries(db)
+    assert (summary["done"], summary["errored"], summary["pass_at_1"]) == (4, 0, 1.0)
+
+
+async def test_one_bad_problem_does_not_stop_the_run(bench, tmp_path: Path) -> None:
+    def respond(purpose, messages):
+        from pat_graph.testing import target_of
+        from tests.support.fake_server import reply
+
+        if target_of(messages) == "add_2":
+            raise ConnectionError("server went away")
+        return reply(purpose, target_of(messages))
+
+    outcome, _ = await _run(bench, tmp_path / "db.sqlite", chat=ScriptedChatModel(respond=respond))
+    assert outcome.done == 3
+    assert list(outcome.errors) == ["fake/2"]
+    assert "server went away" in outcome.errors["fake/2"]
+
+
+async def test_reusing_a_run_name_with_other_settings_is_refused(bench, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    await _run(bench, db, tasks=bench.tasks[:1])
+    with pytest.raises(ConfigError, match=r"policy: was 'pat', now 'standard'"):
+        await _run(bench, db, policy="standard", budgets={})
+    with pytest.raises(ConfigError, match=r"budgets\.n_samples: was 2, now 3"):
+        await _run(bench, db, budgets={"n_samples": 3, "plan_rounds": 2, "max_depth": 1})
+    [summary] = await load_summaries(db)
+    assert summary["done"] == 1  # the refused invocations changed nothing
+
+
+async def test_prune_keeps_results_and_ledgers(bench, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    await _run(bench, db)
+    before = await load_summaries(db)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM checkpoints").fetchone()[0] > 0
+    assert await prune_run(db, "r1") == 4
+    assert con.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
+    assert await load_summaries(db) == before
+
+
+async def test_run_prune_option_drops_threads_as_they_finish(bench, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    await _run(bench, db, prune=True)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM results WHERE status='done'").fetchone()[0] == 4
