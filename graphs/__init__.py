@@ -1,0 +1,1 @@
+"""Entry points for LangGraph Studio / `langgraph dev`: one compiled graph per policy."""
