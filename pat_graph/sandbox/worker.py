@@ -20,6 +20,7 @@ import signal
 import subprocess
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -150,26 +151,40 @@ class WorkerPool:
         self.idle: queue.SimpleQueue[Worker] = queue.SimpleQueue()
         self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="pat-sandbox")
         self._ids = itertools.count()
+        self._mine: weakref.WeakSet[Worker] = weakref.WeakSet()
+
+    def pids(self) -> list[int]:
+        """Host pids of this pool's running workers, so callers (and tests) can audit them."""
+        return [w.proc.pid for w in list(self._mine) if w.alive]
 
     async def run(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, self._run_blocking, job)
 
     def _run_blocking(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
-        job = {**job, "id": next(self._ids)}
-        try:
-            worker = self.idle.get_nowait()
-        except queue.Empty:
-            worker = self.factory()
-        if worker.proc.poll() is not None:
+        for attempt in range(2):
+            try:
+                worker = self.idle.get_nowait()
+            except queue.Empty:
+                worker = self._new()
+            if worker.proc.poll() is not None:
+                worker.kill()
+                worker = self._new()
+            records = worker.run({**job, "id": next(self._ids)})
+            if worker.alive and worker.proc.poll() is None:
+                self.idle.put(worker)
+                return records
             worker.kill()
-            worker = self.factory()
-        records = worker.run(job)
-        if worker.alive and worker.proc.poll() is None:
-            self.idle.put(worker)
-        else:
-            worker.kill()
+            if records or attempt:
+                return records
+            # A worker that died before reporting anything may have been sabotaged by the
+            # previous candidate; one retry on a fresh worker keeps that from hurting this one.
         return records
+
+    def _new(self) -> Worker:
+        worker = self.factory()
+        self._mine.add(worker)
+        return worker
 
 
 @atexit.register
