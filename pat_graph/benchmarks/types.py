@@ -1,0 +1,64 @@
+"""A benchmark task splits into what the solver may see (`problem`) and what only the judge may see.
+
+Keeping the two halves in separate fields (rather than one dict) makes the hidden-test firewall
+checkable: anything handed to the solving loop is `task.problem` and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pat_graph.problem import Problem
+from pat_graph.sandbox.base import Test
+
+# How the judge decides a verdict:
+# - "check":        hidden tests are sandbox tests (source strings, call dicts or stdio pairs).
+# - "differential": EvalPlus style; compare against the canonical solution's outputs on inputs.
+JudgeMode = Literal["check", "differential"]
+
+# Which EvalPlus oracle family applies (special cases are keyed by entry point inside a family).
+Dataset = Literal["humaneval", "mbpp", "apps", "custom"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One benchmark problem: `problem` is visible, every other field is judge-only."""
+
+    problem: Problem
+    dataset: Dataset
+    mode: JudgeMode
+    hidden_tests: list[Test] = field(default_factory=list)
+    base_inputs: list[list[Any]] | None = None
+    plus_inputs: list[list[Any]] | None = None
+    canonical_solution: str | None = None
+    atol: float = 0.0
+    # The full reference program (prompt + canonical solution) used to compute expected outputs.
+    reference_program: str | None = None
+    # sha256 of the benchmark data the task came from: keys the reference-output cache.
+    data_hash: str = ""
+
+    @property
+    def task_id(self) -> str:
+        return self.problem.task_id
+
+    @property
+    def has_plus(self) -> bool:
+        return self.plus_inputs is not None
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    data_hash: str
+    tasks: list[Task]
+
+    @property
+    def has_plus(self) -> bool:
+        return any(t.has_plus for t in self.tasks)
+
+    def by_id(self) -> dict[str, Task]:
+        return {t.task_id: t for t in self.tasks}
+
+    def __len__(self) -> int:
+        return len(self.tasks)
