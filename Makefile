@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q -U pip
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test,plot,bench]'
+	$(BIN)/pip install -q -e '.[test,plot,bench,local]'
 	touch $@
 
 test: $(VENV)/.installed-test

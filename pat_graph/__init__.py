@@ -3,6 +3,7 @@
 from pat_graph.budgets import POLICIES, Budgets
 from pat_graph.errors import ConfigError, PatError
 from pat_graph.llm import RoleModel
+from pat_graph.models import ModelSpec, load_config, make_chat_model
 from pat_graph.policies import build_graph
 from pat_graph.problem import Problem
 from pat_graph.sandbox import Sandbox, TestOutcome, TestReport, run_tests, run_tests_sync
@@ -12,6 +13,7 @@ __all__ = [
     "POLICIES",
     "Budgets",
     "ConfigError",
+    "ModelSpec",
     "PatError",
     "Problem",
     "Result",
@@ -20,6 +22,8 @@ __all__ = [
     "TestOutcome",
     "TestReport",
     "build_graph",
+    "load_config",
+    "make_chat_model",
     "run_tests",
     "run_tests_sync",
     "solve",
