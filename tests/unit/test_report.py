@@ -1,0 +1,103 @@
+"""report --json keys, relative cost, the Pareto plot, and export's samples format."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pat_graph.benchmarks import load_benchmark
+from pat_graph.cli import main
+from pat_graph.llm import RoleModel
+from pat_graph.plot import pareto_frontier
+from pat_graph.report import format_table
+from pat_graph.runner import run_benchmark
+from tests.support.fake_server import scripted_model, write_benchmark
+
+CONTRACT_KEYS = {
+    "run", "benchmark", "policy", "generator", "planner", "problems", "done", "errored",
+    "pass_at_1", "pass_at_1_plus", "verified_rate", "planner_invocation_rate", "llm_calls",
+    "tokens", "cost_usd",
+}  # fmt: skip
+
+
+def test_pareto_frontier_keeps_only_undominated_points() -> None:
+    points = [(1.0, 0.5), (2.0, 0.4), (3.0, 0.8), (3.0, 0.7), (0.5, 0.5), (4.0, 0.8)]
+    # (1.0,.5) loses to (0.5,.5); (2,.4) to (0.5,.5); (3,.7) to (3,.8); (4,.8) to (3,.8)
+    assert pareto_frontier(points) == [4, 2]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    import asyncio
+
+    bench = load_benchmark(write_benchmark(tmp_path / "b.jsonl", 3))
+    path = tmp_path / "runs.sqlite"
+
+    async def go() -> None:
+        for run, policy in (("std", "standard"), ("pat", "pat")):
+            model = RoleModel(scripted_model(), "fake-gen", 1.0, 2.0)
+            await run_benchmark(
+                run=run, benchmark=bench, policy=policy, generator=model, db_path=path,
+                budgets={"n_samples": 1} if policy == "pat" else {}, progress=False,
+            )  # fmt: skip
+
+    asyncio.run(go())
+    return path
+
+
+def test_report_json_contract_and_relative_cost(db: Path, capsys) -> None:
+    assert main(["report", "--db", str(db), "--json", "--baseline", "std"]) == 0
+    summaries = json.loads(capsys.readouterr().out)
+    assert [s["run"] for s in summaries] == ["std", "pat"]
+    for s in summaries:
+        assert set(s) >= CONTRACT_KEYS
+        assert set(s["llm_calls"]) == {"generator", "planner"}
+        assert set(s["tokens"]["planner"]) == {"input", "output"}
+        assert s["pass_at_1_plus"] is None  # custom check benchmarks have no plus tests
+        for key in ("pass_at_1", "verified_rate", "planner_invocation_rate"):
+            assert 0.0 <= s[key] <= 1.0
+    std, pat = summaries
+    assert std["relative_cost"] == 1.0
+    assert pat["relative_cost"] == pytest.approx(pat["cost_usd"] / std["cost_usd"])
+    assert pat["relative_cost"] > 1.0  # PaT planned where the standard policy stopped
+    # The standard policy takes add_1's wrong trial as final; PaT repairs it by planning.
+    assert std["pass_at_1"] == pytest.approx(2 / 3) and pat["pass_at_1"] == 1.0
+    assert std["planner"] is None and std["llm_calls"]["planner"] == 0
+
+
+def test_report_table_and_plot(db: Path, tmp_path: Path, capsys) -> None:
+    png = tmp_path / "pareto.png"
+    assert main(["report", "--db", str(db), "--plot", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "run std" in out and "run pat" in out and "pass@1" in out
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 5000
+
+
+def test_export_writes_evalplus_samples(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "samples.jsonl"
+    assert main(["export", "--db", str(db), "--run", "pat", "--out", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["task_id"] for r in rows) == ["fake/0", "fake/1", "fake/2"]
+    assert all(set(r) == {"task_id", "solution"} for r in rows)
+    by_id = {r["task_id"]: r["solution"] for r in rows}
+    assert "def add_1(x: int) -> int:" in by_id["fake/1"]
+
+
+def test_unknown_run_is_a_usage_error(db: Path, capsys) -> None:
+    assert main(["report", "--db", str(db), "--run", "nope"]) == 2
+    assert "unknown run(s) nope" in capsys.readouterr().err
+
+
+def test_format_table_shows_missing_rates_as_dashes() -> None:
+    summary = {
+        "run": "x", "benchmark": "b", "policy": "pat", "generator": "g", "planner": None,
+        "problems": 1, "done": 0, "errored": 1, "pass_at_1": None, "pass_at_1_plus": None,
+        "verified_rate": None, "planner_invocation_rate": None,
+        "generated_false_positive_rate": None, "cost_usd": 0.0,
+        "llm_calls": {"generator": 0, "planner": 0},
+        "tokens": {r: {"input": 0, "output": 0} for r in ("generator", "planner")},
+    }  # fmt: skip
+    text = format_table([summary])
+    assert "pass@1" in text and "- (plus -)" in text and "1 errored" in text
