@@ -125,3 +125,31 @@ def test_report_tokens_equal_the_usage_the_server_returned(tmp_path: Path) -> No
     assert summary["llm_calls"]["generator"] + summary["llm_calls"]["planner"] == served_calls
     assert summary["llm_calls"]["planner"] > 0
     assert summary["cost_usd"] == pytest.approx((3.0 * served_in + 5.0 * served_out) / 1e6)
+
+
+def test_sigint_stops_cleanly_and_says_how_to_resume(tmp_path: Path) -> None:
+    write_benchmark(tmp_path / "bench.jsonl", 4)
+    stub = GatedStub(freeze_after=3)
+    with stub:
+        write_config(tmp_path / "pat.toml", stub.base_url)
+        proc = subprocess.Popen(
+            _cmd(*_run_args("runs.sqlite"), "--no-progress"), cwd=tmp_path, env=_env(),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert stub.frozen.wait(90)
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            stub.release()
+        assert proc.returncode == 130, err
+        assert "run the same command again to continue" in err and "--run r" in err
+        assert "Traceback" not in err
+        resumed = subprocess.run(
+            _cmd(*_run_args("runs.sqlite"), "--no-progress"), cwd=tmp_path, env=_env(),
+            timeout=120, capture_output=True, text=True,
+        )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert _done(tmp_path / "runs.sqlite") == 4
