@@ -63,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--benchmark", required=True)
     ev.add_argument("--samples", required=True)
     ev.add_argument("--json", action="store_true")
+    ev.add_argument("--concurrency", type=int, default=2)
 
     gr = sub.add_parser("graph", help="draw a policy's graph")
     gr.add_argument("--policy", default="pat", choices=POLICIES)
@@ -222,9 +223,13 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from pat_graph.evaluate import evaluate_samples  # owned by the benchmarks engineer
+    from pat_graph.benchmarks import load_benchmark
+    from pat_graph.evaluate import evaluate_samples, load_samples
 
-    result = evaluate_samples(args.benchmark, args.samples)
+    benchmark = load_benchmark(args.benchmark)
+    result: Any = evaluate_samples(
+        benchmark, load_samples(args.samples), concurrency=max(1, args.concurrency)
+    )
     if inspect.isawaitable(result):
         result = await result
     data = result.to_dict() if hasattr(result, "to_dict") else dict(result)

@@ -90,11 +90,12 @@ async def false_positives(task: Task, result: Result, sandbox: Sandbox | None) -
 async def _drive(graph: Any, inputs: Any, config: dict[str, Any], verbose: bool, tag: str) -> Any:
     if not verbose:
         return await graph.ainvoke(inputs, config)
-    # TODO: switch to pat_graph.events once it exists; until then print node names as they end.
-    async for update in graph.astream(inputs, config, stream_mode="updates"):
-        for node in update:
-            print(f"  {tag}: {node}", file=sys.stderr, flush=True)
-    return (await graph.aget_state(config)).values
+    from pat_graph.events import format_event, run_with_events
+
+    def show(event: Any) -> None:
+        print(f"{tag} {format_event(event)}", file=sys.stderr, flush=True)
+
+    return await run_with_events(graph, inputs, config, show)
 
 
 async def run_benchmark(

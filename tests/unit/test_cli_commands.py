@@ -1,0 +1,65 @@
+"""The CLI's wiring to other modules: export -> evaluate round trip, graph, run --verbose."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pat_graph.cli import main
+from pat_graph.progress import Progress
+from tests.support.fake_server import GatedStub, write_benchmark, write_config
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    write_benchmark(tmp_path / "bench.jsonl", 3)
+    return tmp_path
+
+
+def test_run_verbose_then_export_then_evaluate_agree(workdir: Path, capsys) -> None:
+    with GatedStub() as stub:
+        write_config(workdir / "pat.toml", stub.base_url)
+        args = ["run", "--benchmark", "bench.jsonl", "--generator", "fake", "--run", "v",
+                "--policy", "standard", "--sandbox", "process", "--verbose"]  # fmt: skip
+        assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "fake/0" in err and "generate" in err and "finalize" in err  # node events
+    assert "3/3" in err  # the progress line
+    assert main(["report", "--json"]) == 0
+    [summary] = json.loads(capsys.readouterr().out)
+    assert main(["export", "--run", "v", "--out", "samples.jsonl"]) == 0
+    assert main(["evaluate", "--benchmark", "bench.jsonl", "--samples", "samples.jsonl",
+                 "--json"]) == 0  # fmt: skip
+    evaluated = json.loads(capsys.readouterr().out)
+    assert evaluated["problems"] == 3
+    assert evaluated["pass_at_1"] == pytest.approx(summary["pass_at_1"])
+    assert evaluated["per_task"]["fake/1"]["base"] is False  # the standard policy's wrong trial
+
+
+def test_graph_writes_mermaid_and_png(workdir: Path, capsys) -> None:
+    assert main(["graph", "--policy", "pat"]) == 0
+    text = capsys.readouterr().out
+    for node in ("generate", "verify", "plan"):
+        assert node in text
+    assert main(["graph", "--policy", "pat", "--format", "png", "--out", "g.png"]) == 0
+    assert (workdir / "g.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["graph", "--policy", "pat", "--format", "png"]) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_progress_plain_lines_count_and_estimate(tmp_path: Path) -> None:
+    log = (tmp_path / "p.log").open("w+")
+    bar = Progress(4, done=1, passed=1, cost_usd=0.5, stream=log)
+    bar.start()
+    bar.update(ok=True, passed=False, cost_usd=0.25, task_id="t/2")
+    bar.update(ok=False, task_id="t/3")
+    bar.close()
+    log.seek(0)
+    lines = log.read().splitlines()
+    assert len(lines) == 3  # not a terminal: one plain line per event, no carriage returns
+    assert "1/4 pass 1 cost $0.5000 ETA --:--" in lines[0]
+    assert "2/4 pass 1 cost $0.7500" in lines[1] and "(t/2)" in lines[1]
+    assert "3/4 pass 1 errored 1" in lines[2] and "ETA 00:0" in lines[2]
