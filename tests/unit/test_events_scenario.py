@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from pat_graph import Problem
-from pat_graph.sandbox.base import TestOutcome, TestReport
+from pat_graph.sandbox import base as verdicts  # aliased: pytest would try to collect Test*
 from pat_graph.testing import ScriptedChatModel, fenced, target_of
 
 PROMPT = '''def add_then_double(a: int, b: int) -> int:
@@ -89,14 +89,14 @@ class RuleSandbox:
         kind: str = "function",
         timeout_s: float = 6.0,
         entry_point: str | None = None,
-    ) -> TestReport:
+    ) -> verdicts.TestReport:
         self.runs.append(code)
         right = "return (a + b) * 2" in code or (
             "return double(add(a, b))" in code and "return 2 * x" in code and "return a + b" in code
         )
         status = "pass" if right else "fail"
-        return TestReport(
-            tuple(TestOutcome(status, "" if right else "AssertionError") for _ in tests)
+        return verdicts.TestReport(
+            tuple(verdicts.TestOutcome(status, "" if right else "AssertionError") for _ in tests)
         )
 
 
