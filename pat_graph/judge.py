@@ -17,6 +17,7 @@ from pat_graph.benchmarks.types import Task
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, Sandbox, Test, TestReport
 
 CHECK_TIMEOUT_S = 20.0  # a whole check() harness or one APPS/custom test
+TIME_LIMIT_RETRIES = 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,14 @@ async def _run_tests(
 
     return await run_tests(
         code, list(tests), kind=kind, timeout_s=timeout_s, sandbox=sandbox, entry_point=entry_point
+    )
+
+
+def _only_slow(report: TestReport) -> bool:
+    """A tier lost only to the clock; on a shared, loaded machine that deserves one more try."""
+    return any(
+        o.status == "timeout" or (o.status == "fail" and "over the time limit" in o.message)
+        for o in report.outcomes
     )
 
 
@@ -86,14 +95,17 @@ async def _judge_differential(task: Task, program: str, sandbox: Sandbox | None)
             atol=task.atol,
             digests=digests,
         )
-        report = await _run_tests(
-            program,
-            [source],
-            kind="function",
-            timeout_s=tier_timeout(times),
-            sandbox=sandbox,
-            entry_point=task.problem.entry_point,
-        )
+        for _attempt in range(1 + TIME_LIMIT_RETRIES):
+            report = await _run_tests(
+                program,
+                [source],
+                kind="function",
+                timeout_s=tier_timeout(times),
+                sandbox=sandbox,
+                entry_point=task.problem.entry_point,
+            )
+            if not _only_slow(report):
+                break
         passed[tier] = report.passed and report.n_total == 1
         details[tier] = _summary(report)
     plus = None if task.plus_inputs is None else passed["base"] and passed["plus"]

@@ -41,6 +41,10 @@ def __pat_judge_tier():
     def _alarm(signum, frame):
         raise _Slow()
     fn = {entry_point}
+    if {not_none!r}:
+        # Only `out is not None` (or a real bool's value) is checked, which no __eq__ override
+        # can fake, so the sandbox's return-value guard (it rejects re.Match) is not needed.
+        fn = getattr(fn, "__wrapped__", fn)
     inputs = {inputs}
     expected = {expected}
     digests = {digests}
@@ -116,4 +120,5 @@ def tier_source(
         atol=float(atol),
         dataset=dataset,
         tier=tier,
+        not_none=dataset == "mbpp" and entry_point in oracle.MBPP_NOT_NONE,
     )

@@ -31,16 +31,18 @@ def to_source(value: Any) -> str:
         return f"complex({to_source(value.real)}, {to_source(value.imag)})"
     if isinstance(value, str | bytes):
         return repr(value)
+    # Subclasses (Counter, OrderedDict, namedtuple, ...) become their plain base type, which
+    # compares equal to them with `==`, the only comparison EvalPlus makes on such outputs.
     if isinstance(value, list):
         return "[" + ", ".join(to_source(v) for v in value) + "]"
-    if isinstance(value, tuple) and type(value) is tuple:
+    if isinstance(value, tuple):
         inner = ", ".join(to_source(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, set | frozenset):
         inner = ", ".join(to_source(v) for v in value)
         body = "{" + inner + "}" if value else ""
         return f"frozenset({body})" if isinstance(value, frozenset) else (body or "set()")
-    if isinstance(value, dict) and type(value) is dict:
+    if isinstance(value, dict):
         items = ", ".join(f"{to_source(k)}: {to_source(v)}" for k, v in value.items())
         return "{" + items + "}"
     return repr(value)
@@ -70,12 +72,12 @@ def canonical_form(value: Any) -> str:
         return "s" + repr(value)
     if tp is bytes:
         return "b" + repr(value)
-    if tp is list or tp is tuple:
-        tag = "L" if tp is list else "T"
+    if isinstance(value, list | tuple):
+        tag = "L" if isinstance(value, list) else "T"
         return tag + "[" + ",".join(canonical_form(v) for v in value) + "]"
     if tp is set or tp is frozenset:
         return "S{" + ",".join(sorted(canonical_form(v) for v in value)) + "}"
-    if tp is dict:
+    if isinstance(value, dict):
         items = sorted(canonical_form(k) + ":" + canonical_form(v) for k, v in value.items())
         return "D{" + ",".join(items) + "}"
     raise TypeError(f"no canonical form for {tp.__name__}")

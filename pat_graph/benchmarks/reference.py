@@ -26,6 +26,7 @@ from pat_graph.errors import BenchmarkError
 MBPP_OUTPUT_NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})
 REFERENCE_TIMEOUT_S = 300.0
 MAX_LITERAL_CHARS = 200_000
+CACHE_FORMAT = "v2"  # bump when the literal/digest encoding changes
 # Outputs judged by a special oracle are always embedded in full.
 _MBPP_SPECIAL = {"are_equivalent", "sum_div", "surface_Area", "digit_distance_nums"}
 SPECIAL = frozenset(
@@ -91,7 +92,7 @@ def cache_dir() -> Path:
 
 def _cache_file(data_hash: str, task_id: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", task_id)
-    return cache_dir() / "reference" / data_hash[:24] / f"{safe}.json"
+    return cache_dir() / "reference" / f"{CACHE_FORMAT}-{data_hash[:24]}" / f"{safe}.json"
 
 
 def _runner_source(task: Task) -> str:
