@@ -1,0 +1,197 @@
+"""What does pat-graph cost around the model calls? Wall time of the PaT graph over synthetic
+problems, divided by the wall time of a plain asyncio loop that sleeps the same latency steps with
+the same concurrency, measured in the same process and run.
+
+    .venv/bin/python benchmarks/overhead.py [--n 200] [--latency 0.05] [--concurrency 1 8 32]
+                                            [--repeat 3] [--hard 0.5] [--json]
+
+Modes: `none` (no checkpointer: the graph engine alone), `memory` (InMemorySaver), `sqlite`
+(AsyncSqliteSaver on a temp file opened like the runner opens it, default durability, one thread
+per problem) and `runner` (the whole `run_benchmark`, judge and result rows included, with the
+instant judge). A ratio of 1.00 means pat-graph added nothing measurable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _fakes import (
+    EASY_STEPS,
+    HARD_STEPS,
+    InstantSandbox,
+    LatencyChatModel,
+    expected_calls,
+    instant_judge,
+    is_hard,
+    synthetic_problem,
+    synthetic_task,
+)
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+from pat_graph.benchmarks.types import Benchmark
+from pat_graph.llm import RoleModel
+from pat_graph.policies import build_graph
+from pat_graph.runner import run_benchmark, thread_id
+from pat_graph.solve import initial_state, result_from_state
+from pat_graph.store import open_db
+
+MODES = ("none", "memory", "sqlite", "sqlite-normal", "runner")
+MAX_CONCURRENCY = 8  # the runner's default graph-level max_concurrency
+
+
+async def ideal_loop(n: int, hard: float, latency: float, concurrency: int) -> float:
+    """The floor: the same latency steps, nothing else."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with sem:
+            for calls in HARD_STEPS if is_hard(i, hard) else EASY_STEPS:
+                await asyncio.gather(*(asyncio.sleep(latency) for _ in range(calls)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    return time.perf_counter() - start
+
+
+async def _graph_loop(
+    n: int, hard: float, latency: float, concurrency: int, checkpointer: Any
+) -> tuple[float, LatencyChatModel]:
+    model = LatencyChatModel(latency_s=latency)
+    builder = build_graph("pat", generator=model, sandbox=InstantSandbox())
+    graph = builder.compile(checkpointer=checkpointer)
+    limit = builder.pat_deps.budgets.recursion_limit()
+    sem = asyncio.Semaphore(concurrency)
+    wrong: list[str] = []
+
+    async def one(i: int) -> None:
+        problem = synthetic_problem(i, is_hard(i, hard))
+        config: dict[str, Any] = {"recursion_limit": limit, "max_concurrency": MAX_CONCURRENCY}
+        if checkpointer is not None:
+            config["configurable"] = {"thread_id": thread_id("bench", problem.task_id)}
+        async with sem:
+            state = await graph.ainvoke(initial_state(problem), config)
+        if not result_from_state(state).verified:
+            wrong.append(problem.task_id)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - start
+    if wrong:
+        raise RuntimeError(f"the fake run did not verify {len(wrong)} problems: {wrong[:3]}")
+    return elapsed, model
+
+
+async def graph_run(
+    mode: str, n: int, hard: float, latency: float, concurrency: int, tmp: Path
+) -> float:
+    if mode == "none":
+        elapsed, model = await _graph_loop(n, hard, latency, concurrency, None)
+    elif mode == "memory":
+        elapsed, model = await _graph_loop(n, hard, latency, concurrency, InMemorySaver())
+    elif mode in ("sqlite", "sqlite-normal"):
+        conn = await open_db(str(tmp / f"overhead-{time.monotonic_ns()}.sqlite"))
+        if mode == "sqlite-normal":  # the change proposed for store.open_db (docs/benchmarks.md)
+            await conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            saver = AsyncSqliteSaver(conn)
+            await saver.setup()
+            elapsed, model = await _graph_loop(n, hard, latency, concurrency, saver)
+        finally:
+            await conn.close()
+    elif mode == "runner":
+        return await runner_run(n, hard, latency, concurrency, tmp)
+    else:
+        raise ValueError(mode)
+    calls = sum(model.counts.values())
+    if calls != expected_calls(n, hard):
+        raise RuntimeError(f"{calls} model calls, the ideal loop assumes {expected_calls(n, hard)}")
+    return elapsed
+
+
+async def runner_run(n: int, hard: float, latency: float, concurrency: int, tmp: Path) -> float:
+    model = LatencyChatModel(latency_s=latency)
+    tasks = [synthetic_task(i, is_hard(i, hard)) for i in range(n)]
+    start = time.perf_counter()
+    outcome = await run_benchmark(
+        run="overhead",
+        benchmark=Benchmark("synthetic", "bench", tasks),
+        policy="pat",
+        generator=RoleModel(model, "fake"),
+        db_path=tmp / f"runner-{time.monotonic_ns()}.sqlite",
+        concurrency=concurrency,
+        max_concurrency=MAX_CONCURRENCY,
+        sandbox=InstantSandbox(),
+        judge=instant_judge,
+        progress=False,
+    )
+    elapsed = time.perf_counter() - start
+    if outcome.done != n:
+        raise RuntimeError(f"runner finished {outcome.done}/{n}: {outcome.errors}")
+    return elapsed
+
+
+async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for c in args.concurrency:
+        ratios: dict[str, list[float]] = {m: [] for m in args.modes}
+        cpu_ms: dict[str, list[float]] = {m: [] for m in args.modes}
+        ideals: list[float] = []
+        for _ in range(args.repeat):
+            # Interleave ideal and graph runs so drift on the machine hits both alike.
+            for mode in args.modes:
+                ideal = await ideal_loop(args.n, args.hard, args.latency, c)
+                ideals.append(ideal)
+                cpu = time.process_time()  # all threads: aiosqlite's writer too
+                took = await graph_run(mode, args.n, args.hard, args.latency, c, tmp)
+                cpu_ms[mode].append(1000 * (time.process_time() - cpu) / args.n)
+                ratios[mode].append(took / ideal)
+        table[str(c)] = {
+            "ideal_s": statistics.median(ideals),
+            **{m: statistics.median(r) for m, r in ratios.items()},
+            "cpu_ms_per_problem": {m: statistics.median(v) for m, v in cpu_ms.items()},
+            "all": ratios,
+        }
+        line = "  ".join(
+            f"{m} {statistics.median(r):.2f} ({statistics.median(cpu_ms[m]):.1f} ms cpu)"
+            for m, r in ratios.items()
+        )
+        print(f"concurrency {c:>3}: ideal {statistics.median(ideals):6.2f}s  {line}", flush=True)
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=200)
+    p.add_argument("--latency", type=float, default=0.05, help="seconds per model call")
+    p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--hard", type=float, default=0.5, help="fraction whose trial fails")
+    p.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
+    p.add_argument("--json", action="store_true", help="print the medians as JSON at the end")
+    args = p.parse_args(argv)
+    print(
+        f"{args.n} problems ({args.hard:.0%} plan), {args.latency * 1000:.0f} ms per call, "
+        f"median of {args.repeat}; ratio = graph wall time / ideal asyncio loop "
+        "(CPU per problem, all threads)",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="pat-overhead-") as tmp:
+        table = asyncio.run(measure(args, Path(tmp)))
+    if args.json:
+        print(json.dumps(table, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
