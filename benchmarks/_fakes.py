@@ -35,7 +35,7 @@ from pat_graph.testing import count_tokens, fenced, purpose_of, target_of
 
 WRONG_MARK = "# synthetic: wrong on purpose"
 HELPER_SUFFIX = "_part"
-_NAME = re.compile(r"^([eh])(\d+)(_part)?$")
+_NAME = re.compile(r"^([eh])(\d+)((?:_part)*)$")
 
 # Latency steps per problem, each a gather of that many concurrent calls (see the module doc).
 EASY_STEPS = (2,)

@@ -1,0 +1,98 @@
+"""`pat-graph run` against a server that fails 20% of calls: every problem ends finished or
+errored with a message, a second run finishes the errored ones, and the ledger counts each
+answer the server returned at most once.
+
+What "counted twice" means here (also in docs/benchmarks.md): the ledger of a finished problem
+holds one entry per server answer that its final, successful attempt consumed. Failed attempts
+of a request (HTTP 500, 429, timeout, reset) returned no usage and appear nowhere; the client
+retries them, and only the attempt that returned an answer is billed. Answers consumed by an
+attempt that later errored (e.g. a malformed body in a sibling call) are paid for but belong to
+no result: the rerun starts that problem from scratch and its ledger holds only the new answers.
+With `usage_ids=True` every answer's completion_tokens is its own sequence number, so the test
+can check the ledger answer by answer, not just in total.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from tests.integration.fault_helpers import (
+    cli,
+    results,
+    run_args,
+    setup_run,
+    synthetic_reply,
+    task_index,
+)
+from tests.support.faulty_server import FAULTS, FaultyServer
+
+pytestmark = pytest.mark.integration
+
+N = 100
+RUN = "faults"
+
+
+def _index(task_id: str) -> int:
+    return int(task_id.split("/")[1])
+
+
+def test_faulty_server_then_rerun_finishes_everything_and_counts_each_answer_once(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "runs.sqlite"
+    with FaultyServer(
+        synthetic_reply, fault_rate=0.2, seed=11, usage_ids=True, hang_s=2.0
+    ) as server:
+        setup_run(tmp_path, server.base_url, N)
+
+        first = cli(run_args(tmp_path, db, RUN))
+        after_first = results(db, RUN)
+        kinds = Counter(e.fault for e in server.exchanges)
+        # The faults really happened, every kind of them, at about the asked-for rate.
+        assert set(FAULTS) <= set(kinds), kinds
+        assert 0.12 < 1 - kinds[None] / len(server.exchanges) < 0.28
+        assert len(after_first) == N, first.stderr[-2000:]
+        errored = {t for t, r in after_first.items() if r["status"] == "errored"}
+        assert all(after_first[t]["error"] for t in errored)  # errored, with a message
+        assert set(after_first) - errored == {
+            t for t, r in after_first.items() if r["status"] == "done"
+        }
+        assert errored, "a malformed body is not retried, so some problems must error"
+        assert first.returncode == 1 and "re-run the same command" in first.stderr
+
+        server.phase, server.fault_rate = "run2", 0.0  # the outage is over
+        second = cli(run_args(tmp_path, db, RUN))
+        assert second.returncode == 0, second.stderr[-2000:]
+        final = results(db, RUN)
+        report = json.loads(cli(["report", "--db", str(db), "--run", RUN, "--json"]).stdout)[0]
+
+    assert {t: r["status"] for t, r in final.items()} == dict.fromkeys(after_first, "done")
+    # The first run's results were written once and left alone by the second run.
+    for task_id in set(after_first) - errored:
+        assert final[task_id]["result"] == after_first[task_id]["result"]
+
+    served: dict[tuple[str, int], set[int]] = defaultdict(set)
+    for e in server.usable():
+        served[(e.phase, task_index(e.target))].add(e.seq)
+    ledger_ids: list[int] = []
+    for task_id, row in final.items():
+        ids = [entry["output_tokens"] for entry in row["result"]["ledger"]]
+        ledger_ids += ids
+        phase = "run2" if task_id in errored else "run1"
+        # Exactly the answers this problem's finishing attempt received, each once.
+        assert sorted(ids) == sorted(served[(phase, _index(task_id))]), task_id
+    assert len(ledger_ids) == len(set(ledger_ids))
+
+    # The report adds up the same answers: calls and tokens equal what the server returned.
+    assert report["done"] == N and report["errored"] == 0
+    roles = ("generator", "planner")
+    assert sum(report["llm_calls"][r] for r in roles) == len(ledger_ids)
+    assert sum(report["tokens"][r]["output"] for r in roles) == sum(ledger_ids)
+    # What the errored attempts received was paid for but is in no result (see the docstring).
+    errored_ids = {_index(t) for t in errored}
+    wasted = {e.seq for e in server.usable("run1") if task_index(e.target) in errored_ids}
+    assert wasted and not wasted & set(ledger_ids)
