@@ -28,7 +28,7 @@ from pat_graph.nodes import (
 )
 from pat_graph.routing import route_after_build_tests, route_after_plan, route_after_verify
 from pat_graph.sandbox.base import Sandbox
-from pat_graph.state import SolveState
+from pat_graph.state import SolveInput, SolveState
 
 PLANNING_POLICIES = ("pat", "pbt")
 
@@ -59,7 +59,7 @@ def build_graph(
         budgets=budgets_for(policy, budgets),
         sandbox=sandbox,
     )
-    builder = StateGraph(SolveState)
+    builder = StateGraph(SolveState, input_schema=SolveInput)
     builder.add_node("generate", generate_node(deps))
     builder.add_node("build_tests", build_tests_node(deps))
     builder.add_node("verify", verify_node(deps))

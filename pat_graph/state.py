@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import operator
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, NotRequired, TypedDict
 
 
 def merge_dicts(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -30,6 +30,14 @@ class SolveState(TypedDict, total=False):
     unimplemented: list[str]
     ledger: Annotated[list[dict[str, Any]], operator.add]
     final: dict[str, Any] | None
+
+
+class SolveInput(TypedDict):
+    """What a caller passes in (Studio shows this as the input form): a problem as
+    `Problem.to_dict()` gives it, and the depth (0 for a top-level problem)."""
+
+    problem: dict[str, Any]
+    depth: NotRequired[int]
 
 
 class HelperTask(TypedDict):

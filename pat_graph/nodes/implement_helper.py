@@ -19,12 +19,12 @@ def helper_problem(helper: dict[str, Any], parent: dict[str, Any]) -> dict[str, 
         context = codeparse.prompt_context(parent["prompt"], parent["entry_point"])
     prompt = f"{context}\n\n\n{helper['header']}" if context else helper["header"]
     return {
-        "task_id": f"{parent['task_id']}::{helper['name']}",
+        "task_id": f"{parent.get('task_id') or 'problem'}::{helper['name']}",
         "prompt": prompt,
         "entry_point": helper["name"],
         "tests": [],
         "kind": "function",
-        "context": parent["prompt"].strip()[:MAX_CONTEXT_CHARS],
+        "context": str(parent.get("prompt") or "").strip()[:MAX_CONTEXT_CHARS],
     }
 
 
