@@ -6,6 +6,7 @@ crash and resume is the same as one from an uninterrupted run.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ def summarize_run(record: RunRecord, rows: Sequence[ResultRow]) -> dict[str, Any
     errored = [r for r in rows if r.status == "errored"]
     ledger = [entry for r in done for entry in (r.result or {}).get("ledger", [])]
     usage = summarize(ledger)
+    # fsum: the total must not depend on the order problems finished in (resume vs not).
+    usage["cost_usd"] = math.fsum(float(entry["cost_usd"]) for entry in ledger)
     n = len(done)
     plus_known = [r for r in done if r.plus is not None]
     checked = [r for r in done if (r.result or {}).get("generated_false_positives") is not None]

@@ -117,6 +117,13 @@ class GatedStub(OpenAIStub):
             time.sleep(self.delay_s)
         return super()._answer(path, body)
 
+    def start(self) -> GatedStub:
+        super().start()
+        assert self._server is not None
+        # Replies released after the client was killed hit closed sockets: expected, not news.
+        self._server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+        return self
+
     def release(self) -> None:
         self.freeze_after = None
         self._open.set()
