@@ -101,6 +101,9 @@ class CompletionChatModel(BaseChatModel):
     seed: int | None = None
     timeout: float = 120.0
     max_retries: int = 2
+    # Open the answer's code fence for the model and stop at the closing one: a base model then
+    # writes only code, and never rambles past its block (tokens are the cost metric).
+    fence_prefill: str | None = None
 
     @property
     def _llm_type(self) -> str:
@@ -125,6 +128,15 @@ class CompletionChatModel(BaseChatModel):
         params.update(kwargs)
         return n, {k: v for k, v in params.items() if v is not None}
 
+    def _render(
+        self, messages: list[BaseMessage], stop: list[str] | None
+    ) -> tuple[str, str, list[str] | None]:
+        prompt, prefill = render_transcript(messages)
+        if self.fence_prefill and not prefill:
+            prompt, prefill = prompt + self.fence_prefill, self.fence_prefill
+            stop = [*(stop or []), "```"]
+        return prompt, prefill, stop
+
     def _client_args(self) -> dict[str, Any]:
         return {
             "base_url": self.base_url,
@@ -140,7 +152,7 @@ class CompletionChatModel(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        prompt, prefill = render_transcript(messages)
+        prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         async with openai.AsyncOpenAI(**self._client_args()) as client:
             first = await client.completions.create(prompt=prompt, n=n, **params)
@@ -162,7 +174,7 @@ class CompletionChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        prompt, prefill = render_transcript(messages)
+        prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         with openai.OpenAI(**self._client_args()) as client:
             first = client.completions.create(prompt=prompt, n=n, **params)

@@ -42,7 +42,8 @@ def summarize(ledger: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     total = 0.0
     for entry in ledger:
         role = entry["role"]
-        calls[role] = calls.get(role, 0) + 1
+        # One entry can stand for several HTTP requests (servers that ignore `n` are topped up).
+        calls[role] = calls.get(role, 0) + int(entry.get("requests", 1))
         bucket = tokens.setdefault(role, {"input": 0, "output": 0})
         bucket["input"] += int(entry["input_tokens"])
         bucket["output"] += int(entry["output_tokens"])

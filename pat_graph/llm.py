@@ -97,6 +97,7 @@ async def sample(
                 purpose=purpose,
                 depth=depth,
                 samples=len(got),
+                requests=int((result.llm_output or {}).get("requests") or 1),
                 usage_reported=reported,
             )
         )

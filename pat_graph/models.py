@@ -241,6 +241,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
             timeout=spec.timeout,
             max_retries=spec.max_retries,
             stop=list(spec.stop),
+            fence_prefill="```python\n",
         )
     return ChatOpenAICompat(
         model=spec.model,
