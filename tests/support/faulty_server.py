@@ -115,7 +115,7 @@ class FaultyServer:
 
     def start(self) -> FaultyServer:
         handler = type("_Handler", (_Handler,), {"owner": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -179,6 +179,11 @@ class FaultyServer:
     def usable(self, phase: str | None = None) -> list[Exchange]:
         with self._lock:
             return [e for e in self.exchanges if e.usable and phase in (None, e.phase)]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that vanish mid-request (killed runs, given-up timeouts) are expected here."""
 
 
 class _Handler(BaseHTTPRequestHandler):
