@@ -57,7 +57,7 @@ def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
         s=120,
         zorder=4,
     )
-    benches = sorted({str(s["benchmark"]) for s in runs})
+    benches = sorted({Path(str(s["benchmark"])).name for s in runs})
     ax.set_title(f"Cost vs Pass@1 ({', '.join(benches)})")
     ax.set_xlabel("cost (USD)")
     ax.set_ylabel("Pass@1 (%)")
