@@ -63,3 +63,20 @@ def test_progress_plain_lines_count_and_estimate(tmp_path: Path) -> None:
     assert "1/4 pass 1 cost $0.5000 ETA --:--" in lines[0]
     assert "2/4 pass 1 cost $0.7500" in lines[1] and "(t/2)" in lines[1]
     assert "3/4 pass 1 errored 1" in lines[2] and "ETA 00:0" in lines[2]
+
+
+def test_progress_redraws_one_line_on_a_terminal() -> None:
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Tty()
+    bar = Progress(2, stream=out)
+    bar.start()
+    bar.update(ok=True, passed=True, cost_usd=0.1, task_id="t/1")
+    bar.close()
+    text = out.getvalue()
+    assert text.count("\r\x1b[2K") == 2 and text.endswith("\n") and text.count("\n") == 1
+    assert "1/2 pass 1" in text and "t/1" not in text
