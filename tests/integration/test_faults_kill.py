@@ -61,7 +61,7 @@ def test_five_sigkills_leave_the_report_of_an_uninterrupted_run(tmp_path: Path) 
         done_at_kill: list[int] = []
         # Random moments spread over the run: after a random number of finished problems plus a
         # random fraction of a second, so kills land inside nodes, checkpoint writes and judging.
-        for target in sorted(rng.sample(range(1, N - 4), KILLS)):
+        for target in sorted(rng.sample(range(1, N - 8), KILLS)):
             proc = popen(run_args(tmp_path, db, RUN, concurrency=4))
             deadline = time.monotonic() + duration + 30
             while _done(db) < target and proc.poll() is None and time.monotonic() < deadline:
