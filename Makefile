@@ -7,6 +7,15 @@ export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
 .PHONY: test run lint clean
 
+# `make run`: the embedded model (Gemma 3 270M via llama.cpp's server) runs PaT and the standard
+# baseline on the first K HumanEval problems, offline. Budgets are cut down so it ends in minutes
+# on 2 cores; a real evaluation uses the defaults (see docs/benchmarks.md).
+K            ?= 8
+OUT          ?= out
+DEMO_DB      := $(OUT)/runs.sqlite
+DEMO_BUDGETS := --budget n_samples=2 --budget plan_rounds=1 --budget max_depth=1 \
+                --budget n_generated_tests=3
+
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -U pip
@@ -14,6 +23,24 @@ $(BIN)/python:
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,plot,bench,local]'
 	touch $@
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[local,plot]'
+	touch $@
+
+run: $(VENV)/.installed-run
+	mkdir -p $(OUT)
+	$(BIN)/pat-graph run --benchmark humaneval --limit $(K) --policy pat --generator local \
+		--planner local --run demo-pat --db $(DEMO_DB) $(DEMO_BUDGETS)
+	$(BIN)/pat-graph run --benchmark humaneval --limit $(K) --policy standard --generator local \
+		--run demo-standard --db $(DEMO_DB)
+	$(BIN)/pat-graph report --db $(DEMO_DB) --baseline demo-standard --plot $(OUT)/pareto.png
+	$(BIN)/pat-graph export --run demo-pat --db $(DEMO_DB) --out $(OUT)/demo-pat.samples.jsonl
+	$(BIN)/pat-graph export --run demo-standard --db $(DEMO_DB) --out $(OUT)/demo-standard.samples.jsonl
+	@echo
+	@echo "database: $(DEMO_DB)   (run 'make run' again: finished problems are skipped)"
+	@echo "samples:  $(OUT)/demo-pat.samples.jsonl, $(OUT)/demo-standard.samples.jsonl"
+	@echo "plot:     $(OUT)/pareto.png"
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -ra
