@@ -74,11 +74,14 @@ def _sample(task: Task, variant: int) -> dict[str, Any]:
 def _evalplus_verdicts(python: str, dataset: str, samples: Path) -> dict[str, dict[str, bool]]:
     _, env_var, rel = DATASETS[dataset]
     env = {**os.environ, env_var: str(data_dir() / rel)}
-    result = samples.with_suffix(".eval_results.json")
-    result.unlink(missing_ok=True)
+    # evalplus 0.3.1 writes <stem>_eval_results.json; later versions <stem>.eval_results.json.
+    results = [samples.with_name(samples.stem + "_eval_results.json"),
+               samples.with_suffix(".eval_results.json")]  # fmt: skip
+    for old in results:
+        old.unlink(missing_ok=True)
     subprocess.run([python, "-c", _DRIVER, dataset, str(samples)], env=env, check=True,
                    stdin=subprocess.DEVNULL)  # fmt: skip
-    data = json.loads(result.read_text())
+    data = json.loads(next(p for p in results if p.exists()).read_text())
     out = {}
     for task_id, (res, *_) in data["eval"].items():
         base = res["base_status"] == "pass"
