@@ -167,9 +167,7 @@ async def run_benchmark(
                     "max_concurrency": max_concurrency,
                 }
                 try:
-                    state = await _solve_one(
-                        graph, saver, task, config, statuses.get(task.task_id), verbose
-                    )
+                    state = await _solve_one(graph, saver, task, config, verbose)
                     result = result_from_state(state)
                     verdict = await _judge(judge_fn, task, result, judge_sandbox)
                     fp = await false_positives(task, result, judge_sandbox)
@@ -213,7 +211,6 @@ async def _solve_one(
     saver: AsyncSqliteSaver,
     task: Task,
     config: dict[str, Any],
-    status: str | None,
     verbose: bool,
 ) -> Mapping[str, Any]:
     """Fresh start, continue from the checkpoint, or reuse a finished thread's final state."""
@@ -221,10 +218,12 @@ async def _solve_one(
     finished = bool(snapshot.values) and not snapshot.next and snapshot.values.get("final")
     if finished:
         return snapshot.values  # crashed (or the judge failed) after the graph had finished
-    if snapshot.values and status != "errored":
+    if snapshot.next:
+        # Interrupted or errored: continue from the last checkpoint, so the calls already paid
+        # for (and their ledger entries) are kept and only the failed node runs again.
         return await _drive(graph, None, config, verbose, task.task_id)
-    if snapshot.values or snapshot.next:
-        await saver.adelete_thread(config["configurable"]["thread_id"])  # retry from scratch
+    if snapshot.values:
+        await saver.adelete_thread(config["configurable"]["thread_id"])  # unusable: start over
     return await _drive(graph, initial_state(task.problem), config, verbose, task.task_id)
 
 

@@ -79,6 +79,33 @@ async def test_transport_failure_marks_errored_and_retry_fixes_it(bench, tmp_pat
     assert (summary["done"], summary["errored"], summary["pass_at_1"]) == (4, 0, 1.0)
 
 
+async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
+    bench, tmp_path: Path
+) -> None:
+    from pat_graph.testing import target_of
+    from tests.support.fake_server import reply
+
+    def planner_down(purpose, messages):
+        if purpose == "plan":
+            raise ConnectionError("planner endpoint down")
+        return reply(purpose, target_of(messages))
+
+    db = tmp_path / "runs.sqlite"
+    first, chat1 = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
+    assert first.done == 1 and first.errored == 3  # every problem but add_2 needs the planner
+    retry, chat2 = await _run(bench, db)
+    assert (retry.done, retry.errored) == (3, 0)
+    # the trials paid for before the error are not bought again
+    roots = {"add_0", "add_1", "add_3"}
+    assert not [c for c in chat2.calls if c.purpose == "trial" and c.target in roots]
+    # ...and they are in the report exactly once: every successful request of both invocations
+    [summary] = await load_summaries(db)
+    usage = chat1.usage_by_request() + chat2.usage_by_request()
+    tokens = summary["tokens"]
+    assert tokens["generator"]["input"] + tokens["planner"]["input"] == sum(u[0] for u in usage)
+    assert summary["llm_calls"]["generator"] + summary["llm_calls"]["planner"] == len(usage)
+
+
 async def test_one_bad_problem_does_not_stop_the_run(bench, tmp_path: Path) -> None:
     def respond(purpose, messages):
         from pat_graph.testing import target_of
