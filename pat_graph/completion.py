@@ -14,8 +14,9 @@ once, so `llm_output["token_usage"]` is the sum over the requests actually sent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from typing import Any
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import openai
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
@@ -24,6 +25,8 @@ from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, SecretStr
+
+T = TypeVar("T")
 
 USER_HEADER = "### Instruction:"
 ASSISTANT_HEADER = "### Response:"
@@ -155,13 +158,21 @@ class CompletionChatModel(BaseChatModel):
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         async with openai.AsyncOpenAI(**self._client_args()) as client:
-            first = await client.completions.create(prompt=prompt, n=n, **params)
+            first = await retry_malformed(
+                lambda: client.completions.create(prompt=prompt, n=n, **params),
+                self.max_retries,
+            )
             responses = [first]
             missing = n - len(first.choices)
             if missing > 0 and first.choices:
                 responses += await asyncio.gather(
                     *(
-                        client.completions.create(prompt=prompt, n=1, **_reseed(params, i))
+                        retry_malformed(
+                            lambda i=i: client.completions.create(
+                                prompt=prompt, n=1, **_reseed(params, i)
+                            ),
+                            self.max_retries,
+                        )
                         for i in range(1, missing + 1)
                     )
                 )
@@ -220,6 +231,22 @@ class CompletionChatModel(BaseChatModel):
         if total:
             combined["token_usage"] = total
         return combined
+
+
+async def retry_malformed(call: Callable[[], Awaitable[T]], retries: int) -> T:
+    """Repeat a request whose 200 answer was not valid JSON (a truncated body).
+
+    The OpenAI client retries status codes and dropped connections, but parses the body after
+    that loop, so a cut-off body would fail the whole problem. This is part of the same client
+    layer (bounded by the model's `max_retries`), not a second retry layer on top of it.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return await call()
+        except json.JSONDecodeError:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _reseed(params: dict[str, Any], offset: int) -> dict[str, Any]:

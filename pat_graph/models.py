@@ -32,7 +32,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
-from pat_graph.completion import CompletionChatModel, add_usage
+from pat_graph.completion import CompletionChatModel, add_usage, retry_malformed
 from pat_graph.errors import ConfigError
 
 Api = Literal["chat", "completion"]
@@ -276,7 +276,11 @@ class ChatOpenAICompat(ChatOpenAI):
         **kwargs: Any,
     ) -> ChatResult:
         """Top up missing samples when the server ignored `n`; usage sums over requests."""
-        parent = super()._agenerate
+        base = super()._agenerate
+
+        async def parent(*args: Any, **kw: Any) -> ChatResult:
+            return await retry_malformed(lambda: base(*args, **kw), self.max_retries)
+
         result = await parent(messages, stop, run_manager, **kwargs)
         missing = int(kwargs.get("n") or self.n or 1) - len(result.generations)
         if missing <= 0 or not result.generations or self.streaming:

@@ -23,7 +23,13 @@ __all__ = ["cli", "results", "run_args", "setup_run", "synthetic_reply", "task_i
 
 
 def setup_run(
-    tmp: Path, base_url: str, n: int, *, hard: float = 0.3, timeout_s: float = 1.0
+    tmp: Path,
+    base_url: str,
+    n: int,
+    *,
+    hard: float = 0.3,
+    timeout_s: float = 1.0,
+    max_retries: int = 2,
 ) -> Path:
     """A JSONL benchmark of `n` synthetic problems and a pat.toml pointing at the server."""
     write_jsonl(tmp / "bench.jsonl", n, hard)
@@ -34,7 +40,7 @@ def setup_run(
         "input_price = 1.0\n"
         "output_price = 2.0\n"
         f"timeout = {timeout_s}\n"
-        "max_retries = 2\n",
+        f"max_retries = {max_retries}\n",
         encoding="utf-8",
     )
     return tmp

@@ -35,7 +35,7 @@ FAULTS: tuple[str, ...] = (
     "http429",  # retried after the Retry-After header
     "timeout",  # no answer until the client gives up (retried)
     "reset",  # TCP RST instead of an answer (retried)
-    "malformed",  # 200 with a body that is not JSON (not retried: the problem errors)
+    "malformed",  # 200 with a body that is not JSON (the model client retries it)
     "empty",  # 200 with usage but no choices
     "nocode",  # 200, the model answers without a code block
     "huge",  # 200, a ~100 KB answer
