@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pat_graph import codeparse, prompts
@@ -9,26 +10,44 @@ from pat_graph.llm import sample
 from pat_graph.nodes.deps import Deps
 
 
-def program_for(problem: dict[str, Any], code: str) -> str:
-    """A candidate as the verifier runs it: the statement's own context first, then the code."""
-    if problem.get("kind") == "stdio":
-        return code
-    context = codeparse.prompt_context(problem["prompt"], problem["entry_point"])
-    body = codeparse.clean_module(code)
-    return f"{context}\n\n\n{body}" if context else body
+@dataclass(frozen=True)
+class Target:
+    """What the statement says about the function to write, read once per node call."""
 
+    kind: str
+    entry_point: str | None
+    signature: codeparse.Signature | None
+    context: str
 
-def usable_candidate(problem: dict[str, Any], text: str) -> str | None:
-    entry = problem.get("entry_point") or None
-    if problem.get("kind") == "stdio":
-        return codeparse.extract_code(text, entry)
-    code = codeparse.extract_code(text, entry)
-    if code is None:
-        return None
-    signature = codeparse.target_signature(problem["prompt"], problem["entry_point"])
-    if not codeparse.defines_target(code, problem["entry_point"], signature):
-        return None
-    return program_for(problem, code)
+    @classmethod
+    def of(cls, problem: dict[str, Any]) -> Target:
+        entry = problem.get("entry_point") or None
+        if problem.get("kind") == "stdio" or entry is None:
+            return cls("stdio" if problem.get("kind") == "stdio" else "function", entry, None, "")
+        prompt = problem["prompt"]
+        return cls(
+            "function",
+            entry,
+            codeparse.target_signature(prompt, entry),
+            codeparse.prompt_context(prompt, entry),
+        )
+
+    def program(self, code: str) -> str:
+        """A candidate as the verifier runs it: the statement's own context first, then the code."""
+        if self.kind == "stdio":
+            return code
+        body = codeparse.clean_module(code)
+        return f"{self.context}\n\n\n{body}" if self.context else body
+
+    def usable(self, text: str) -> str | None:
+        code = codeparse.extract_code(text, self.entry_point)
+        if code is None or self.kind == "stdio":
+            return code
+        if self.entry_point and not codeparse.defines_target(
+            code, self.entry_point, self.signature
+        ):
+            return None
+        return self.program(code)
 
 
 def generate_node(deps: Deps):
@@ -44,7 +63,9 @@ def generate_node(deps: Deps):
             purpose="trial",
             depth=state.get("depth", 0),
         )
-        candidates = [c for c in (usable_candidate(problem, t) for t in texts) if c]
+        target = Target.of(problem)
+        parsed = {text: target.usable(text) for text in dict.fromkeys(texts)}
+        candidates = [c for c in (parsed[t] for t in texts) if c]
         return {
             "phase": "trial",
             "candidates": candidates,
