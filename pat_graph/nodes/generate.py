@@ -47,6 +47,9 @@ class Target:
             code, self.entry_point, self.signature
         ):
             return None
+        target = codeparse.find_function(code, self.entry_point) if self.entry_point else None
+        if target is not None and codeparse.is_stub(target):
+            return None  # the statement copied back without a body is no attempt
         return self.program(code)
 
 

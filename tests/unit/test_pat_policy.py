@@ -226,3 +226,15 @@ async def test_models_without_n_support_are_asked_again_for_the_rest():
 
 def _planner_entries(result):
     return [e for e in result.ledger if e["role"] == "planner"]
+
+
+async def test_a_trial_that_only_repeats_the_statement_is_dropped():
+    echo = fenced(
+        'def add_sq(a: int, b: int) -> int:\n    """Return a*a + b*b.\n    >>> add_sq(1, 2)\n'
+        '    5\n    """'
+    )
+    gen, plan = models({("trial", "add_sq"): echo}, {("plan", "add_sq"): fenced(PLAN_ADD_SQ)})
+    result = await solve(
+        add_sq_problem(), generator=gen, planner=plan, policy="best-of-n", generate_tests=False
+    )
+    assert result.code == "" and not result.verified
