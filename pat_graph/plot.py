@@ -24,6 +24,13 @@ def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
     return sorted(keep, key=lambda i: (points[i][0], points[i][1]))
 
 
+def _x(summary: Mapping[str, Any], by_tokens: bool) -> float:
+    if not by_tokens:
+        return float(summary["cost_usd"])
+    tokens = summary.get("tokens") or {}
+    return float(sum(int(t.get("input", 0)) + int(t.get("output", 0)) for t in tokens.values()))
+
+
 def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
     try:
         import matplotlib
@@ -35,12 +42,20 @@ def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
     runs = [s for s in summaries if s.get("pass_at_1") is not None]
     if not runs:
         raise ConfigError("nothing to plot: none of the runs has a finished problem")
-    points = [(float(s["cost_usd"]), float(s["pass_at_1"])) for s in runs]
+    # Runs without prices (the embedded model, local servers) all cost $0: compare them on the
+    # tokens the servers reported instead, and say so on the axis.
+    by_tokens = all(float(s["cost_usd"]) == 0 for s in runs)
+    points = [(_x(s, by_tokens), float(s["pass_at_1"])) for s in runs]
     front = pareto_frontier(points)
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     ax.scatter([p[0] for p in points], [100 * p[1] for p in points], color="tab:blue", zorder=3)
+    seen: dict[tuple[float, float], int] = {}
     for s, (x, y) in zip(runs, points, strict=True):
-        ax.annotate(s["run"], (x, 100 * y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+        stack = seen[(x, y)] = seen.get((x, y), -1) + 1  # stack labels of coinciding runs
+        ax.annotate(
+            s["run"], (x, 100 * y), textcoords="offset points", xytext=(5, 4 + 11 * stack),
+            fontsize=8,
+        )  # fmt: skip
     ax.step(
         [points[i][0] for i in front],
         [100 * points[i][1] for i in front],
@@ -59,10 +74,12 @@ def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
     )
     benches = sorted({Path(str(s["benchmark"])).name for s in runs})
     ax.set_title(f"Cost vs Pass@1 ({', '.join(benches)})")
-    ax.set_xlabel("cost (USD)")
+    ax.set_xlabel("tokens (input + output; no prices configured)" if by_tokens else "cost (USD)")
     ax.set_ylabel("Pass@1 (%)")
+    ax.set_ylim(-2, 102)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.margins(x=0.15)
+    ax.legend(loc="best")
     fig.tight_layout()
     path = Path(out)
     fig.savefig(path)

@@ -101,3 +101,18 @@ def test_format_table_shows_missing_rates_as_dashes() -> None:
     }  # fmt: skip
     text = format_table([summary])
     assert "pass@1" in text and "- (plus -)" in text and "1 errored" in text
+
+
+def test_plot_falls_back_to_tokens_when_no_run_has_prices(tmp_path: Path) -> None:
+    from pat_graph.plot import _x, plot_runs
+
+    free = [
+        {"run": "a", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": 0.0,
+         "tokens": {"generator": {"input": 10, "output": 5}, "planner": {"input": 1, "output": 2}}},
+        {"run": "b", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": 0.0,
+         "tokens": {"generator": {"input": 3, "output": 0}}},
+    ]  # fmt: skip
+    assert [_x(s, True) for s in free] == [18.0, 3.0]
+    assert _x({**free[0], "cost_usd": 0.5}, False) == 0.5
+    png = plot_runs(free, tmp_path / "free.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
