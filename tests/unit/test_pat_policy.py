@@ -238,3 +238,31 @@ async def test_a_trial_that_only_repeats_the_statement_is_dropped():
         add_sq_problem(), generator=gen, planner=plan, policy="best-of-n", generate_tests=False
     )
     assert result.code == "" and not result.verified
+
+
+async def test_stdio_problems_trial_then_plan_a_main_with_helpers():
+    from pat_graph.problem import Problem
+
+    problem = Problem(
+        "s/1",
+        "Read two integers a and b on one line and print a*a + b*b.",
+        "",
+        tests=[{"input": "1 2\n", "output": "5\n"}, {"input": "0 3\n", "output": "9"}],
+        kind="stdio",
+    )
+    plan_main = (
+        "def main():\n    a, b = map(int, input().split())\n    print(square(a) + square(b))\n\n"
+        'def square(x: int) -> int:\n    """x squared"""\n    ...\n\nmain()\n'
+    )
+    gen, plan = models(
+        {
+            ("program", "*"): fenced("a, b = map(int, input().split())\nprint(a + b)"),
+            ("trial", "square"): SQUARE_OK,
+        },
+        {("plan", "*"): fenced(plan_main)},
+    )
+    result = await solve(problem, generator=gen, planner=plan)
+    assert result.verified and result.origin == "round 1"
+    assert result.tests_total == 2 and result.planner_calls == 1
+    assert result.code.index("def square") < result.code.index("main()\n")
+    assert [c.purpose for c in gen.calls][0] == "program"  # no generated tests for stdio
