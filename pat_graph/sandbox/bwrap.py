@@ -1,8 +1,8 @@
 """Default Linux backend: bubblewrap namespaces around the same harness the process backend uses.
 
 Isolation: no network, a tmpfs root holding only read-only system and interpreter directories,
-a private size-capped tmpfs at /tmp as the only writable place, empty environment, new PID/IPC/UTS
-namespaces, no capabilities, dies with its parent.
+private size-capped tmpfs at /sandbox (the work dir) and /tmp as the only writable places, empty
+environment, new PID/IPC/UTS namespaces, no capabilities, dies with its parent.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from pat_graph.sandbox.runner import HARNESS, Limits, build_job, to_report
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
 SANDBOX_HARNESS = "/opt/pat/harness.py"
+# The candidate's cwd, HOME and TMPDIR: its own tmpfs at a path no host directory is bound
+# under (a project living in /tmp would otherwise show its venv's mount point in the work dir).
+WORKDIR = "/sandbox"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 _ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nsswitch.conf")
 
@@ -52,6 +55,10 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         str(limits.tmpfs_mb * 1024 * 1024),
         "--tmpfs",
         "/tmp",
+        "--size",
+        str(limits.tmpfs_mb * 1024 * 1024),
+        "--tmpfs",
+        WORKDIR,
     ]
     for d in _SYSTEM_DIRS:
         if os.path.islink(d):
@@ -64,8 +71,8 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
     for d in _python_dirs(python):
         if not any(d == s or d.startswith(s + os.sep) for s in _SYSTEM_DIRS):
             argv += ["--ro-bind", d, d]
-    argv += ["--ro-bind", str(HARNESS), SANDBOX_HARNESS, "--chdir", "/tmp"]
-    for key, value in scrubbed_env("/tmp").items():
+    argv += ["--ro-bind", str(HARNESS), SANDBOX_HARNESS, "--chdir", WORKDIR]
+    for key, value in scrubbed_env(WORKDIR).items():
         argv += ["--setenv", key, value]
     argv += ["--", python, "-I", "-B", SANDBOX_HARNESS]
     return argv
@@ -115,5 +122,5 @@ class BwrapSandbox:
     ) -> TestReport:
         if not tests:
             return TestReport(())
-        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, True, "/tmp")
+        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, True, WORKDIR)
         return to_report(tests, kind, await self.pool.run(job))

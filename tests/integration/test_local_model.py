@@ -67,10 +67,12 @@ async def test_max_tokens_limit_holds(model) -> None:
 
 async def test_usage_recorded_equals_the_servers_response(model, server) -> None:
     result = await model.agenerate([FEW_SHOT], max_tokens=16, temperature=0.0, seed=1)
-    prompt, _ = render_transcript(FEW_SHOT)
+    # the same prompt the adapter sends: transcript, plus the opened code fence it prefills
+    prompt, prefill, stop = model._render(list(FEW_SHOT), None)
+    assert prompt.startswith(render_transcript(FEW_SHOT)[0]) and prompt.endswith(prefill)
     body = {"prompt": prompt, "max_tokens": 16, "temperature": 0.0, "seed": 1}
-    raw = raw_completion(server, {**body, "stop": model._params(None, {})[1]["stop"]})
-    assert result.generations[0][0].message.content == raw["choices"][0]["text"]
+    raw = raw_completion(server, {**body, "stop": model._params(stop, {})[1]["stop"]})
+    assert result.generations[0][0].message.content == prefill + raw["choices"][0]["text"]
     usage = result.llm_output["token_usage"]
     assert usage["prompt_tokens"] == raw["usage"]["prompt_tokens"]
     assert usage["completion_tokens"] == raw["usage"]["completion_tokens"]
