@@ -1,8 +1,8 @@
 """Default Linux backend: bubblewrap namespaces around the same harness the process backend uses.
 
 Isolation: no network, a tmpfs root holding only read-only system and interpreter directories,
-private size-capped tmpfs at /sandbox (the work dir) and /tmp as the only writable places, empty
-environment, new PID/IPC/UTS namespaces, no capabilities, dies with its parent.
+private size-capped tmpfs at /sandbox (the work dir; /tmp links to it) as the only writable place,
+empty environment, new PID/IPC/UTS namespaces, no capabilities, dies with its parent.
 """
 
 from __future__ import annotations
@@ -54,11 +54,11 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         "--size",
         str(limits.tmpfs_mb * 1024 * 1024),
         "--tmpfs",
-        "/tmp",
-        "--size",
-        str(limits.tmpfs_mb * 1024 * 1024),
-        "--tmpfs",
         WORKDIR,
+        # /tmp is the work dir too, so whatever a candidate leaves there is wiped with it.
+        "--symlink",
+        WORKDIR,
+        "/tmp",
     ]
     for d in _SYSTEM_DIRS:
         if os.path.islink(d):

@@ -219,9 +219,15 @@ async def test_attack_is_contained(
 
 
 async def test_next_candidate_sees_an_empty_work_dir(sandbox: Sandbox) -> None:
-    poison = "import os\nopen('poison.py', 'w').write('x = 1')\nos.mkdir('d')\nos.chmod('d', 0)\n"
+    poison = (
+        "import os, tempfile\nopen('poison.py', 'w').write('x = 1')\nos.mkdir('d')\n"
+        "os.chmod('d', 0)\nopen(os.path.join(tempfile.gettempdir(), 'left'), 'w').write('1')\n"
+    )
     await sandbox.run_tests(poison + HONEST, [TEST], timeout_s=TIMEOUT_S)
     checks = ["import os\nassert os.listdir('.') == [], os.listdir('.')"] * 4
+    checks.append(
+        "import os, tempfile\nassert not os.path.exists(os.path.join(tempfile.gettempdir(), 'left'))"
+    )
     report = await sandbox.run_tests("", checks, timeout_s=TIMEOUT_S)
     assert report.passed, report
 
