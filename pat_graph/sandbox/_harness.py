@@ -141,14 +141,18 @@ def _child_function(job, test, res_fd, token):
         _BUILTINS.__dict__.update(_BUILTIN_SNAPSHOT)
         ns["__builtins__"] = _BUILTINS
         entry = job.get("entry_point")
+        # Tests run in a copy of the namespace whose entry point is guarded; the candidate's own
+        # (recursive) calls still reach the real function, so the guard costs nothing per call.
+        test_ns = ns
         if entry and callable(ns.get(entry)):
-            ns[entry] = _guard(ns[entry])
+            test_ns = dict(ns)
+            test_ns[entry] = _guard(ns[entry])
         if checks is not None:
-            _exec(checks, ns)
+            _exec(checks, test_ns)
         else:
             if not entry or entry not in ns:
                 raise NameError(f"entry point {entry!r} is not defined by the candidate")
-            value = _plain(ns[entry](*test.get("args", []), **test.get("kwargs", {})))
+            value = _plain(test_ns[entry](*test.get("args", []), **test.get("kwargs", {})))
         status = "pass"
     except AssertionError as exc:
         status = "fail"
