@@ -85,17 +85,23 @@ async def _judge_differential(task: Task, program: str, sandbox: Sandbox | None)
             details[tier] = "skipped: base failed"  # plus counts only with base, as in EvalPlus
             passed[tier] = False
             continue
-        source = tier_source(
-            tier=tier,
-            dataset=task.dataset,
-            entry_point=task.problem.entry_point,
-            inputs=inputs,
-            expected_src=expected,
-            ref_times=times,
-            atol=task.atol,
-            digests=digests,
-        )
-        for _attempt in range(1 + TIME_LIMIT_RETRIES):
+        for attempt in range(1 + TIME_LIMIT_RETRIES):
+            if attempt:
+                # Lost only to the clock: time the canonical solution again under the machine's
+                # present load and allow whichever reference time is larger, input by input.
+                now = await reference_outputs(task, task.data_hash, fresh=True)
+                fresh = now.base_time if tier == "base" else now.plus_time
+                times = [max(a, b) for a, b in zip(times, fresh, strict=True)]
+            source = tier_source(
+                tier=tier,
+                dataset=task.dataset,
+                entry_point=task.problem.entry_point,
+                inputs=inputs,
+                expected_src=expected,
+                ref_times=times,
+                atol=task.atol,
+                digests=digests,
+            )
             report = await _run_tests(
                 program,
                 [source],
