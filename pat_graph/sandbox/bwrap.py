@@ -17,7 +17,13 @@ from pathlib import Path
 
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
 from pat_graph.sandbox.process import scrubbed_env
-from pat_graph.sandbox.runner import HARNESS, Limits, build_job, to_report
+from pat_graph.sandbox.runner import (
+    HARNESS,
+    WORKER_OVERHEAD_PIDS,
+    Limits,
+    build_job,
+    to_report,
+)
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
 SANDBOX_HARNESS = "/opt/pat/harness.py"
@@ -109,7 +115,9 @@ class BwrapSandbox:
         self.python = python or sys.executable
         self.bwrap = shutil.which(bwrap) or bwrap
         self._argv = bwrap_argv(self.python, self.limits, self.bwrap)
-        self.pool = WorkerPool(lambda: Worker(self._argv, {}), workers)
+        # bwrap, its namespace init and the harness count against the cap too.
+        pids_max = self.limits.nproc + WORKER_OVERHEAD_PIDS
+        self.pool = WorkerPool(lambda: Worker(self._argv, {}, pids_max=pids_max), workers)
 
     async def run_tests(
         self,

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Sequence
 
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
-from pat_graph.sandbox.runner import HARNESS, Limits, build_job, to_report
+from pat_graph.sandbox.runner import HARNESS, WORKER_OVERHEAD_PIDS, Limits, build_job, to_report
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
 MARKER_ENV = "PAT_SANDBOX_RUN"
@@ -60,6 +60,7 @@ class ProcessSandbox:
             cwd=work,
             after_job=functools.partial(_kill_marked, marker),
             on_close=lambda: (_kill_marked(marker, None), shutil.rmtree(work, ignore_errors=True)),
+            pids_max=self.limits.nproc + WORKER_OVERHEAD_PIDS,
         )
 
     async def run_tests(

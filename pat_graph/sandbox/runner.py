@@ -17,13 +17,18 @@ from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
 HARNESS = Path(__file__).with_name("_harness.py")
 
 
+# Processes of a worker that are not the candidate's: bwrap, the namespace init, the harness and
+# its per-test fork. The pids cgroup cap is the candidate's `nproc` plus these.
+WORKER_OVERHEAD_PIDS = 8
+
+
 @dataclass(frozen=True)
 class Limits:
     """Per-test resource limits, enforced with rlimits inside the sandbox."""
 
     memory_mb: int = 2048
     fsize_mb: int = 64
-    nproc: int = 256
+    nproc: int = 64  # ample for generated code; a fork bomb then spins 64 processes, not 256
     output_bytes: int = 4 * 1024 * 1024
     tmpfs_mb: int = 256
 

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pat_graph.errors import SandboxError
+from pat_graph.sandbox import cgroup
 
 _RECORDS_CAP = 8 * 1024 * 1024
 _START_SLACK_S = 5.0
@@ -43,10 +44,12 @@ class Worker:
         cwd: str | None = None,
         after_job: Callable[[Worker], None] | None = None,
         on_close: Callable[[], None] | None = None,
+        pids_max: int | None = None,
     ) -> None:
         self.token = secrets.token_hex(16)
         self.after_job = after_job
         self.on_close = on_close
+        self.cgroup = cgroup.create(pids_max) if pids_max else None
         try:
             self.proc = subprocess.Popen(
                 list(argv),
@@ -56,8 +59,11 @@ class Worker:
                 env=dict(env),
                 cwd=cwd,
                 start_new_session=True,
+                preexec_fn=cgroup.join_fn(self.cgroup) if self.cgroup else None,
             )
         except OSError as exc:
+            if self.cgroup is not None:
+                cgroup.kill_and_remove(self.cgroup)
             raise SandboxError(f"cannot start the sandbox ({argv[0]}): {exc}") from exc
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(self.token.encode() + b"\n")
@@ -132,6 +138,9 @@ class Worker:
             self.proc.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
+        if self.cgroup is not None:
+            cgroup.kill_and_remove(self.cgroup)
+            self.cgroup = None
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]
