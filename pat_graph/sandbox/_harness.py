@@ -399,8 +399,20 @@ def _preload():
             __import__(name)
 
 
-def _wipe(workdir):
-    """Empty the work dir between candidates so one candidate cannot leave files for the next."""
+def _mount_points():
+    """Mount points of this sandbox: binds (a venv under the host's /tmp) are never wiped."""
+    points = set()
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as info:
+        for line in info:
+            fields = line.split()
+            if len(fields) > 4:
+                points.add(fields[4].replace("\\040", " "))
+    return points
+
+
+def _wipe(workdir, mounts=frozenset()):
+    """Empty a scratch dir between candidates so one candidate cannot leave files for the next;
+    directories holding a mount point are emptied around it."""
 
     def unlock(func, path, _exc):
         with contextlib.suppress(OSError):
@@ -411,9 +423,14 @@ def _wipe(workdir):
     with contextlib.suppress(OSError):
         os.chmod(workdir, 0o700)
     for entry in os.scandir(workdir):
+        if entry.path in mounts:
+            continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, onerror=unlock)
+                if any(m.startswith(entry.path + "/") for m in mounts):
+                    _wipe(entry.path, mounts)
+                else:
+                    shutil.rmtree(entry.path, onerror=unlock)
             else:
                 os.unlink(entry.path)
         except OSError:
@@ -423,6 +440,7 @@ def _wipe(workdir):
 def _serve(out, run_token):
     """Warm worker loop: one framed job per candidate on stdin, verdicts as JSON lines."""
     inp = sys.stdin.buffer
+    mounts = None
     while True:
         header = inp.readline()
         if not header:
@@ -436,6 +454,10 @@ def _serve(out, run_token):
             _write(out, (_dumps(record) + "\n").encode())
         _sweep(job, 0)
         _wipe(job["workdir"])
+        for scratch in job.get("scratch", ()):
+            if mounts is None:
+                mounts = _mount_points()
+            _wipe(scratch, mounts)
         _write(out, (_dumps({"tok": run_token, "job": job["id"], "done": True}) + "\n").encode())
 
 

@@ -1,8 +1,9 @@
 """Default Linux backend: bubblewrap namespaces around the same harness the process backend uses.
 
 Isolation: no network, a tmpfs root holding only read-only system and interpreter directories,
-private size-capped tmpfs at /sandbox (the work dir; /tmp links to it) as the only writable place,
-empty environment, new PID/IPC/UTS namespaces, no capabilities, dies with its parent.
+private size-capped tmpfs at /sandbox (the work dir) and /tmp as the only writable places, both
+emptied between candidates, empty environment, new PID/IPC/UTS namespaces, no capabilities,
+dies with its parent.
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         str(limits.tmpfs_mb * 1024 * 1024),
         "--tmpfs",
         WORKDIR,
-        # /tmp is the work dir too, so whatever a candidate leaves there is wiped with it.
-        "--symlink",
-        WORKDIR,
+        # /tmp is a tmpfs of its own (a venv living under the host's /tmp is bound inside it);
+        # the harness empties it between candidates like the work dir.
+        "--size",
+        str(limits.tmpfs_mb * 1024 * 1024),
+        "--tmpfs",
         "/tmp",
     ]
     for d in _SYSTEM_DIRS:
@@ -130,5 +133,7 @@ class BwrapSandbox:
     ) -> TestReport:
         if not tests:
             return TestReport(())
-        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, True, WORKDIR)
+        job = build_job(
+            code, tests, kind, timeout_s, entry_point, self.limits, True, WORKDIR, scratch=["/tmp"]
+        )
         return to_report(tests, kind, await self.pool.run(job))

@@ -42,9 +42,11 @@ def build_job(
     limits: Limits,
     pidns: bool,
     workdir: str,
+    scratch: Sequence[str] = (),
 ) -> dict[str, Any]:
     return {
         "workdir": workdir,
+        "scratch": list(scratch),  # more directories to empty after the candidate
         "code": code,
         "tests": [t if isinstance(t, str) else dict(t) for t in tests],
         "kind": kind,
