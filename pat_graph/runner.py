@@ -267,6 +267,9 @@ async def prune_run(db_path: str | Path, run: str) -> int:
         done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
         for task_id in done:
             await saver.adelete_thread(thread_id(run, task_id))
+        # Deleting frees pages inside the file; VACUUM gives them back to the disk.
+        await conn.commit()
+        await conn.execute("VACUUM")
         return len(done)
     finally:
         await conn.close()

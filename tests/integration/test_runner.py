@@ -138,7 +138,12 @@ async def test_prune_keeps_results_and_ledgers(bench, tmp_path: Path) -> None:
     before = await load_summaries(db)
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*) FROM checkpoints").fetchone()[0] > 0
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.close()
     assert await prune_run(db, "r1") == 4
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA page_count").fetchone()[0] < pages  # vacuumed, not just freed
+    assert con.execute("PRAGMA freelist_count").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
     assert await load_summaries(db) == before
