@@ -7,13 +7,13 @@ Any tool's outputs can be judged the same way as pat-graph's own runs: a row is
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
+from pat_graph.jsonl import read_jsonl
 from pat_graph.judge import Verdict, judge
 from pat_graph.sandbox.base import Sandbox
 
@@ -25,19 +25,8 @@ class SamplesError(BenchmarkError):
 def load_samples(path: str | Path) -> list[dict[str, Any]]:
     """Read a samples JSONL file, failing with the line number of the first bad row."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SamplesError(f"cannot read samples file {path}: {exc}") from exc
     rows: list[dict[str, Any]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SamplesError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for _lineno, where, row in read_jsonl(path, what="samples file", error=SamplesError):
         if not isinstance(row, dict):
             raise SamplesError(f"{where}: each line must be a JSON object")
         if not isinstance(row.get("task_id"), str):

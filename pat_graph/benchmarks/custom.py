@@ -6,13 +6,13 @@ an hour into a batch run is far more expensive than one found at load time.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pat_graph.benchmarks.types import Task
 from pat_graph.errors import BenchmarkError
+from pat_graph.jsonl import read_jsonl
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Test
 
@@ -78,20 +78,9 @@ def parse_custom_row(row: Any, where: str) -> Task:
 
 
 def load_custom_jsonl(path: Path) -> list[Task]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BenchmarkError(f"cannot read benchmark file {path}: {exc}") from exc
     tasks: list[Task] = []
     seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{lineno}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise BenchmarkError(f"{where}: not valid JSON ({exc.msg})") from exc
+    for lineno, where, row in read_jsonl(path, what="benchmark file"):
         task = parse_custom_row(row, where)
         if task.task_id in seen:
             raise BenchmarkError(
