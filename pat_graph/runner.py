@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,12 +143,7 @@ async def run_benchmark(
         problems=len(tasks),
     )
     outcome = RunOutcome(run=run, total=len(tasks))
-    conn = await open_db(str(db_path))
-    try:
-        saver = AsyncSqliteSaver(conn)
-        await saver.setup()
-        store = Store(conn, saver.lock)
-        await store.setup()
+    async with _database(db_path) as (saver, store):
         await store.register_run(record)
         graph = builder.compile(checkpointer=saver)
         statuses = await store.statuses(run)
@@ -201,8 +197,6 @@ async def run_benchmark(
         finally:
             if bar:
                 bar.close()
-    finally:
-        await conn.close()
     return outcome
 
 
@@ -256,20 +250,30 @@ def _make_progress(
     )
 
 
-async def prune_run(db_path: str | Path, run: str) -> int:
-    """Delete the checkpoints of a run's finished problems; results and ledgers stay."""
+@asynccontextmanager
+async def _database(
+    db_path: str | Path,
+) -> AsyncIterator[tuple[AsyncSqliteSaver, Store]]:
+    """The run database: one connection shared by the checkpointer and the results store, whose
+    writes the saver's lock serialises."""
     conn = await open_db(str(db_path))
     try:
         saver = AsyncSqliteSaver(conn)
         await saver.setup()
         store = Store(conn, saver.lock)
         await store.setup()
+        yield saver, store
+    finally:
+        await conn.close()
+
+
+async def prune_run(db_path: str | Path, run: str) -> int:
+    """Delete the checkpoints of a run's finished problems; results and ledgers stay."""
+    async with _database(db_path) as (saver, store):
         done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
         for task_id in done:
             await saver.adelete_thread(thread_id(run, task_id))
         # Deleting frees pages inside the file; VACUUM gives them back to the disk.
-        await conn.commit()
-        await conn.execute("VACUUM")
+        await store.conn.commit()
+        await store.conn.execute("VACUUM")
         return len(done)
-    finally:
-        await conn.close()
