@@ -46,7 +46,7 @@ from pat_graph.runner import run_benchmark, thread_id
 from pat_graph.solve import initial_state, result_from_state
 from pat_graph.store import open_db
 
-MODES = ("none", "memory", "sqlite", "sqlite-normal", "runner")
+MODES = ("none", "memory", "sqlite", "sqlite-full", "runner")
 MAX_CONCURRENCY = 8  # the runner's default graph-level max_concurrency
 
 
@@ -99,10 +99,10 @@ async def graph_run(
         elapsed, model = await _graph_loop(n, hard, latency, concurrency, None)
     elif mode == "memory":
         elapsed, model = await _graph_loop(n, hard, latency, concurrency, InMemorySaver())
-    elif mode in ("sqlite", "sqlite-normal"):
+    elif mode in ("sqlite", "sqlite-full"):
         conn = await open_db(str(tmp / f"overhead-{time.monotonic_ns()}.sqlite"))
-        if mode == "sqlite-normal":  # the change proposed for store.open_db (docs/benchmarks.md)
-            await conn.execute("PRAGMA synchronous=NORMAL")
+        if mode == "sqlite-full":  # SQLite's default, before store.open_db chose NORMAL
+            await conn.execute("PRAGMA synchronous=FULL")
         try:
             saver = AsyncSqliteSaver(conn)
             await saver.setup()
