@@ -219,18 +219,23 @@ class CompletionChatModel(BaseChatModel):
         return ChatResult(generations=generations[:n] or generations, llm_output=llm_output)
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        """One entry per prompt in `agenerate([...])`; usage adds up across prompts."""
-        combined: dict[str, Any] = {"model_name": self.model, "requests": 0}
-        total: dict[str, Any] = {}
-        for output in llm_outputs:
-            if not output:
-                continue
-            combined["requests"] += output.get("requests", 0)
-            if output.get("token_usage"):
-                total = add_usage(total, output["token_usage"])
-        if total:
-            combined["token_usage"] = total
-        return combined
+        return combine_llm_outputs(self.model, llm_outputs)
+
+
+def combine_llm_outputs(model: str, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """One entry per prompt in `agenerate([...])`: usage and HTTP request counts add up, so the
+    ledger sees both (LangChain's default drops them, ChatOpenAI's drops the request count)."""
+    combined: dict[str, Any] = {"model_name": model, "requests": 0}
+    total: dict[str, Any] = {}
+    for output in llm_outputs:
+        if not output:
+            continue
+        combined["requests"] += int(output.get("requests", 1))
+        if output.get("token_usage"):
+            total = add_usage(total, output["token_usage"])
+    if total:
+        combined["token_usage"] = total
+    return combined
 
 
 async def retry_malformed(call: Callable[[], Awaitable[T]], retries: int) -> T:

@@ -87,9 +87,11 @@ class ProgressTracker:
         self, namespace: tuple[str, ...], node: str, update: Mapping[str, Any]
     ) -> ProgressEvent:
         entries = [] if node == _HELPER_NODE else list(update.get("ledger") or [])
-        planner_here = sum(1 for e in entries if e.get("role") == "planner")
+        # Calls are HTTP requests, as in reports: one entry can stand for several when a server
+        # ignored `n` and the client topped the samples up.
+        planner_here = sum(int(e.get("requests", 1)) for e in entries if e.get("role") == "planner")
         self.planner_calls += planner_here
-        self.llm_calls += len(entries)
+        self.llm_calls += sum(int(e.get("requests", 1)) for e in entries)
         self.cost_usd += sum(float(e.get("cost_usd") or 0.0) for e in entries)
         if "round" in update:
             self._rounds[namespace] = int(update["round"] or 0)

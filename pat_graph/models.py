@@ -32,7 +32,12 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
-from pat_graph.completion import CompletionChatModel, add_usage, retry_malformed
+from pat_graph.completion import (
+    CompletionChatModel,
+    add_usage,
+    combine_llm_outputs,
+    retry_malformed,
+)
 from pat_graph.errors import ConfigError
 
 Api = Literal["chat", "completion"]
@@ -267,6 +272,9 @@ class ChatOpenAICompat(ChatOpenAI):
         if self.legacy_max_tokens and limit is not None and "messages" in payload:
             payload["extra_body"] = {**(payload.get("extra_body") or {}), "max_tokens": limit}
         return payload
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        return combine_llm_outputs(self.model_name, llm_outputs)
 
     async def _agenerate(
         self,

@@ -67,7 +67,7 @@ def result_from_state(state: Mapping[str, Any]) -> Result:
         task_id=str((state.get("problem") or {}).get("task_id", "")),
         code=final.get("code", ""),
         verified=bool(final.get("verified")),
-        planner_calls=sum(1 for e in ledger if e["role"] == "planner"),
+        planner_calls=sum(int(e.get("requests", 1)) for e in ledger if e["role"] == "planner"),
         ledger=ledger,
         tests_passed=int(final.get("passed", 0)),
         tests_total=int(final.get("total", 0)),

@@ -19,6 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from pat_graph import prompts
+from pat_graph.completion import combine_llm_outputs
 
 Responder = Callable[[str, list[BaseMessage]], str]
 
@@ -140,6 +141,9 @@ class ScriptedChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         return self._generate(messages, stop, None, **kwargs)
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        return combine_llm_outputs(self.model_name, llm_outputs)
 
     def usage_by_request(self) -> list[tuple[int, int]]:
         return [(c.prompt_tokens, c.completion_tokens) for c in self._calls]

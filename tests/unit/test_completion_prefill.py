@@ -94,3 +94,21 @@ async def test_a_truncated_json_body_is_retried_within_the_client_layer():
         assert len(seen) == 1  # max_retries=0 means one attempt, no hidden second layer
     finally:
         server.shutdown()
+
+
+async def test_chat_top_ups_count_every_request_in_the_ledger():
+    from pat_graph.models import ModelSpec, make_chat_model
+
+    with OpenAIStub(["```python\nx = 1\n```"], honour_n=False) as stub:
+        spec = ModelSpec(name="c", base_url=stub.base_url, model="c", input_price=1.0,
+                         output_price=2.0, max_retries=0)  # fmt: skip
+        texts, ledger = await sample(
+            RoleModel(make_chat_model(spec), "c", 1.0, 2.0), [HumanMessage("hi")],
+            n=3, temperature=0.5, role="generator", purpose="trial", depth=0,
+        )  # fmt: skip
+    assert len(texts) == 3 and len(stub.responses) == 3
+    usage = summarize(ledger)
+    assert usage["llm_calls"]["generator"] == 3
+    assert usage["tokens"]["generator"]["input"] == sum(
+        r["usage"]["prompt_tokens"] for r in stub.responses
+    )

@@ -112,3 +112,28 @@ async def test_format_event_is_one_informative_line() -> None:
     helper = next(ln for e, ln in zip(events, lines, strict=True) if e.depth == 1)
     assert " d1 " in helper
     assert "verified (3/3 tests)" in lines[-1]
+
+
+async def test_event_call_counts_are_http_requests_like_reports():
+    from pat_graph import solve
+    from pat_graph.cost import summarize
+    from pat_graph.testing import ScriptedChatModel, fenced
+    from tests.unit.graph_fixtures import RIGHT_ADD_SQ, add_sq_problem, responder
+
+    class ToppedUp(ScriptedChatModel):
+        """Reports one request per sample, as the clients do for servers that ignore n."""
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            result = super()._generate(messages, stop, run_manager, **kwargs)
+            result.llm_output["requests"] = len(result.generations)
+            return result
+
+    gen = ToppedUp(respond=responder({("trial", "add_sq"): fenced(RIGHT_ADD_SQ)}))
+    events = []
+    result = await solve(
+        add_sq_problem(), generator=gen, policy="best-of-n", n_samples=3, generate_tests=False,
+        on_event=events.append,
+    )  # fmt: skip
+    calls = summarize(result.ledger)["llm_calls"]["generator"]
+    assert calls == 3
+    assert events[-1].llm_calls == calls
