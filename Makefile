@@ -43,6 +43,7 @@ run: $(VENV)/.installed-run
 	@echo "plot:     $(OUT)/pareto.png"
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check pat_graph graphs tests benchmarks
 	$(BIN)/python -m pytest -q -ra
 
 lint: $(VENV)/.installed-test

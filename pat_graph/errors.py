@@ -1,4 +1,4 @@
-"""Infrastructure failures. Each message says what to fix; candidate-code failures are never errors."""
+"""Infrastructure failures. Messages say what to fix; candidate-code failures are never errors."""
 
 from __future__ import annotations
 
