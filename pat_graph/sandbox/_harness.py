@@ -12,6 +12,7 @@ once every process of that candidate is dead and the work dir is empty again.
 """
 
 import builtins
+import collections
 import contextlib
 import functools
 import json
@@ -43,6 +44,20 @@ _SUSPECT_DUNDERS = (
 _MSG_MAX = 600
 
 
+def _dunders(klass):
+    return {d: vars(klass).get(d) for d in _SUSPECT_DUNDERS}
+
+
+# Standard containers written in Python (heap types that define comparison): a correct answer may
+# be a Counter compared with a dict. They are trusted only while their methods are the ones seen
+# here, before any candidate ran, so a candidate patching Counter.__eq__ gains nothing.
+_TRUSTED = {
+    k: _dunders(k)
+    for k in (collections.Counter, collections.OrderedDict, collections.defaultdict,
+              collections.deque)
+}  # fmt: skip
+
+
 def _short(text: str, limit: int = _MSG_MAX) -> str:
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 15] + " ...[truncated]"
@@ -53,16 +68,17 @@ def _suspect_type(value, depth=0):
     if depth > 50:
         return None
     tp = type(value)
-    if tp.__flags__ & _HEAPTYPE:
+    trusted = tp in _TRUSTED and _dunders(tp) == _TRUSTED[tp]
+    if tp.__flags__ & _HEAPTYPE and not trusted:
         for klass in tp.__mro__:
             if klass.__flags__ & _HEAPTYPE and any(d in vars(klass) for d in _SUSPECT_DUNDERS):
                 return tp.__qualname__
-    if tp in (list, tuple, set, frozenset):
+    if tp in (list, tuple, set, frozenset) or (trusted and tp is collections.deque):
         for item in value:
             found = _suspect_type(item, depth + 1)
             if found:
                 return found
-    elif tp is dict:
+    elif tp is dict or (trusted and isinstance(value, dict)):
         for k, v in value.items():
             found = _suspect_type(k, depth + 1) or _suspect_type(v, depth + 1)
             if found:

@@ -134,6 +134,11 @@ ATTACKS = [
         "class Yes:\n    def __eq__(self, other):\n        return True\ndef f():\n    return Yes()\n",
     ),
     Attack(
+        "patched_stdlib_eq",
+        "import collections\ncollections.Counter.__eq__ = lambda self, other: True\n"
+        "def f():\n    return collections.Counter()\n",
+    ),
+    Attack(
         "busy_threads",
         HONEST
         + "import threading\ndef spin():\n    while True:\n        pass\nfor _ in range(8):\n    threading.Thread(target=spin, daemon=True).start()\nimport time\ntime.sleep(60)\n",

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 KNOWN_BROKEN: dict[str, set[str]] = {
     "humaneval": set(),
     "humaneval-plus": set(),
-    "mbpp-plus": {"Mbpp/88", "Mbpp/255"},
+    "mbpp-plus": {"Mbpp/255"},
 }
 
 

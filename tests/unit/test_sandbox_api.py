@@ -92,3 +92,24 @@ def test_get_sandbox_names() -> None:
     assert get_sandbox("auto").name in ("bwrap", "process")
     with pytest.raises(ConfigError):
         get_sandbox("docker")
+
+
+async def test_standard_containers_compare_like_python_does():
+    from pat_graph.sandbox import run_tests
+
+    code = (
+        "from collections import Counter, OrderedDict, defaultdict, deque\n"
+        "def f(s):\n    return Counter(s)\n"
+        "def g():\n    d = defaultdict(int)\n    d['a'] += 1\n    return d\n"
+        "def h():\n    return deque([1, 2])\n"
+    )
+    cases = [
+        ("f", ["assert f('aab') == {'a': 2, 'b': 1}", "assert f('aab') == {'a': 3}"]),
+        ("g", ["assert g() == {'a': 1}"]),
+        ("h", ["assert h() == deque([1, 2])"]),
+    ]
+    statuses = []
+    for entry, tests in cases:  # each function is the guarded entry point in turn
+        report = await run_tests(code, tests, entry_point=entry)
+        statuses += [o.status for o in report.outcomes]
+    assert statuses == ["pass", "fail", "pass", "pass"]
