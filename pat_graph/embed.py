@@ -57,7 +57,7 @@ def summary(result: Result) -> dict[str, Any]:
         "verified": result.verified,
         "cost_usd": result.cost_usd,
         "planner_calls": result.planner_calls,
-        "llm_calls": len(result.ledger),
+        "llm_calls": result.llm_calls,
         "tests_passed": result.tests_passed,
         "tests_total": result.tests_total,
         "origin": result.origin,

@@ -36,6 +36,11 @@ class Result:
         return sum(float(e["cost_usd"]) for e in self.ledger)
 
     @property
+    def llm_calls(self) -> int:
+        """HTTP requests to any model (one ledger entry may stand for several)."""
+        return sum(int(e.get("requests", 1)) for e in self.ledger)
+
+    @property
     def planner_invoked(self) -> bool:
         return self.planner_calls > 0
 
