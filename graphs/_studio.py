@@ -34,6 +34,7 @@ from pydantic import PrivateAttr
 
 from pat_graph import RoleModel, build_graph
 from pat_graph.budgets import budgets_for
+from pat_graph.completion import combine_llm_outputs
 from pat_graph.errors import ConfigError
 from pat_graph.models import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
 
@@ -56,6 +57,10 @@ class LazyLocalChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "pat-graph-local-lazy"
+
+    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
+        # Keep the inner client's usage and request counts (LangChain's default drops them).
+        return combine_llm_outputs(LOCAL_SPEC.model, llm_outputs)
 
     @property
     def model_name(self) -> str:
