@@ -260,23 +260,29 @@ def _wait_group_gone(pgid: int, timeout: float) -> None:
 
 
 def serve_local(port: int | None = None) -> int:
-    """Foreground server for `pat-graph serve-local`; returns an exit code on Ctrl-C."""
+    """Foreground server for `pat-graph serve-local`; returns an exit code on Ctrl-C.
+
+    One try block covers starting too: a Ctrl-C that lands while the server is still starting,
+    or just after, must stop it as surely as one that lands while it serves.
+    """
+    server = LocalServer(port=port)
     try:
-        server = LocalServer(port=port).start()
-    except LocalModelUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except LocalServerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"local model 'gemma-3-270m' serving at {server.base_url} (Ctrl-C to stop)", flush=True)
-    print(f"log: {server.log_path}", flush=True)
-    try:
+        server.start()
+        print(
+            f"local model 'gemma-3-270m' serving at {server.base_url} (Ctrl-C to stop)", flush=True
+        )
+        print(f"log: {server.log_path}", flush=True)
         while server._proc is not None and server._proc.poll() is None:
             time.sleep(0.5)
         print(f"error: the server exited; last log lines:\n{server.log_tail()}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 0
+    except LocalModelUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except LocalServerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     finally:
         server.stop()
