@@ -13,17 +13,14 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
-from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
 from pat_graph.sandbox.process import scrubbed_env
 from pat_graph.sandbox.runner import (
     HARNESS,
     WORKER_OVERHEAD_PIDS,
     Limits,
-    build_job,
-    to_report,
+    PooledSandbox,
 )
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
@@ -102,10 +99,13 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
     return done.returncode == 0 and done.stdout.strip() == b"ok"
 
 
-class BwrapSandbox:
+class BwrapSandbox(PooledSandbox):
     """Warm bwrap-isolated interpreters; each verifies one candidate at a time, forking per test."""
 
     name = "bwrap"
+    pidns = True
+    workdir = WORKDIR
+    scratch = ("/tmp",)
 
     def __init__(
         self,
@@ -121,19 +121,3 @@ class BwrapSandbox:
         # bwrap, its namespace init and the harness count against the cap too.
         pids_max = self.limits.nproc + WORKER_OVERHEAD_PIDS
         self.pool = WorkerPool(lambda: Worker(self._argv, {}, pids_max=pids_max), workers)
-
-    async def run_tests(
-        self,
-        code: str,
-        tests: Sequence[Test],
-        *,
-        kind: ProblemKind = "function",
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        entry_point: str | None = None,
-    ) -> TestReport:
-        if not tests:
-            return TestReport(())
-        job = build_job(
-            code, tests, kind, timeout_s, entry_point, self.limits, True, WORKDIR, scratch=["/tmp"]
-        )
-        return to_report(tests, kind, await self.pool.run(job))

@@ -14,10 +14,8 @@ import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
 
-from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestReport
-from pat_graph.sandbox.runner import HARNESS, WORKER_OVERHEAD_PIDS, Limits, build_job, to_report
+from pat_graph.sandbox.runner import HARNESS, WORKER_OVERHEAD_PIDS, Limits, PooledSandbox
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
 MARKER_ENV = "PAT_SANDBOX_RUN"
@@ -39,7 +37,7 @@ def scrubbed_env(home: str, marker: str | None = None) -> dict[str, str]:
     return env
 
 
-class ProcessSandbox:
+class ProcessSandbox(PooledSandbox):
     """Warm isolated-mode interpreters, each in its own session and private temp dir."""
 
     name = "process"
@@ -62,20 +60,6 @@ class ProcessSandbox:
             on_close=lambda: (_kill_marked(marker, None), shutil.rmtree(work, ignore_errors=True)),
             pids_max=self.limits.nproc + WORKER_OVERHEAD_PIDS,
         )
-
-    async def run_tests(
-        self,
-        code: str,
-        tests: Sequence[Test],
-        *,
-        kind: ProblemKind = "function",
-        timeout_s: float = DEFAULT_TIMEOUT_S,
-        entry_point: str | None = None,
-    ) -> TestReport:
-        if not tests:
-            return TestReport(())
-        job = build_job(code, tests, kind, timeout_s, entry_point, self.limits, False, ".")
-        return to_report(tests, kind, await self.pool.run(job))
 
 
 def _kill_marked(marker: str, worker: Worker | None) -> None:

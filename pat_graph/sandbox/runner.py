@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pat_graph.sandbox.base import ProblemKind, Test, TestOutcome, TestReport
+from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestOutcome, TestReport
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
 
 HARNESS = Path(__file__).with_name("_harness.py")
@@ -97,3 +97,32 @@ def _outcome(test: Test, kind: ProblemKind, rec: Mapping[str, Any]) -> TestOutco
     if status not in ("pass", "fail", "timeout", "error"):
         status, message = "error", f"unknown status {status!r}"
     return TestOutcome(status, message, duration)  # type: ignore[arg-type]
+
+
+class PooledSandbox:
+    """What both backends share: a pool of warm workers fed one job per candidate. Subclasses
+    set `pool` and `limits`, and say where a job runs (PID namespace, work dir, scratch dirs)."""
+
+    name = "pooled"
+    pool: Any
+    limits: Limits
+    pidns: bool = False
+    workdir: str = "."
+    scratch: tuple[str, ...] = ()
+
+    async def run_tests(
+        self,
+        code: str,
+        tests: Sequence[Test],
+        *,
+        kind: ProblemKind = "function",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        entry_point: str | None = None,
+    ) -> TestReport:
+        if not tests:
+            return TestReport(())
+        job = build_job(
+            code, tests, kind, timeout_s, entry_point, self.limits, self.pidns, self.workdir,
+            scratch=self.scratch,
+        )  # fmt: skip
+        return to_report(tests, kind, await self.pool.run(job))
