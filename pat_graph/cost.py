@@ -35,6 +35,12 @@ def ledger_entry(
     }
 
 
+def request_count(ledger: Iterable[Mapping[str, Any]], role: str | None = None) -> int:
+    """HTTP requests behind ledger entries: one entry can stand for several when a server
+    ignored `n` and the client topped the samples up. Every call count uses this."""
+    return sum(int(e.get("requests", 1)) for e in ledger if role is None or e["role"] == role)
+
+
 def summarize(ledger: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Calls, tokens and cost per role, in the shape `report --json` uses."""
     calls = dict.fromkeys(ROLES, 0)
@@ -42,8 +48,7 @@ def summarize(ledger: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     total = 0.0
     for entry in ledger:
         role = entry["role"]
-        # One entry can stand for several HTTP requests (servers that ignore `n` are topped up).
-        calls[role] = calls.get(role, 0) + int(entry.get("requests", 1))
+        calls[role] = calls.get(role, 0) + request_count([entry])
         bucket = tokens.setdefault(role, {"input": 0, "output": 0})
         bucket["input"] += int(entry["input_tokens"])
         bucket["output"] += int(entry["output_tokens"])

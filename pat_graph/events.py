@@ -23,6 +23,8 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from pat_graph.cost import request_count
+
 ROOT = ""
 _HELPER_NODE = "implement_helper"
 
@@ -87,11 +89,9 @@ class ProgressTracker:
         self, namespace: tuple[str, ...], node: str, update: Mapping[str, Any]
     ) -> ProgressEvent:
         entries = [] if node == _HELPER_NODE else list(update.get("ledger") or [])
-        # Calls are HTTP requests, as in reports: one entry can stand for several when a server
-        # ignored `n` and the client topped the samples up.
-        planner_here = sum(int(e.get("requests", 1)) for e in entries if e.get("role") == "planner")
+        planner_here = request_count(entries, "planner")  # HTTP requests, as in reports
         self.planner_calls += planner_here
-        self.llm_calls += sum(int(e.get("requests", 1)) for e in entries)
+        self.llm_calls += request_count(entries)
         self.cost_usd += sum(float(e.get("cost_usd") or 0.0) for e in entries)
         if "round" in update:
             self._rounds[namespace] = int(update["round"] or 0)

@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from pat_graph.cost import summarize
+from pat_graph.cost import request_count, summarize
 from pat_graph.events import EventCallback, run_with_events
 from pat_graph.llm import RoleModel
 from pat_graph.policies import build_graph
@@ -38,7 +38,7 @@ class Result:
     @property
     def llm_calls(self) -> int:
         """HTTP requests to any model (one ledger entry may stand for several)."""
-        return sum(int(e.get("requests", 1)) for e in self.ledger)
+        return request_count(self.ledger)
 
     @property
     def planner_invoked(self) -> bool:
@@ -72,7 +72,7 @@ def result_from_state(state: Mapping[str, Any]) -> Result:
         task_id=str((state.get("problem") or {}).get("task_id", "")),
         code=final.get("code", ""),
         verified=bool(final.get("verified")),
-        planner_calls=sum(int(e.get("requests", 1)) for e in ledger if e["role"] == "planner"),
+        planner_calls=request_count(ledger, "planner"),
         ledger=ledger,
         tests_passed=int(final.get("passed", 0)),
         tests_total=int(final.get("total", 0)),
