@@ -58,11 +58,20 @@ def extract_code(text: str, entry_point: str | None = None) -> str | None:
     return None
 
 
-def find_function(src: str, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The last top-level definition of `name` (the one Python would keep)."""
+def parse_module(src: str) -> ast.Module | None:
     try:
-        tree = ast.parse(src)
+        return ast.parse(src)
     except (SyntaxError, ValueError):
+        return None
+
+
+def find_function(
+    src: str | ast.Module, name: str
+) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The last top-level definition of `name` (the one Python would keep). Pass a parsed
+    module to avoid parsing the same source again."""
+    tree = parse_module(src) if isinstance(src, str) else src
+    if tree is None:
         return None
     found = None
     for node in tree.body:
@@ -89,19 +98,18 @@ def target_signature(prompt: str, entry_point: str) -> Signature | None:
     return signature_of(fn) if fn else None
 
 
-def defines_target(src: str, entry_point: str, signature: Signature | None) -> bool:
+def defines_target(src: str | ast.Module, entry_point: str, signature: Signature | None) -> bool:
     fn = find_function(src, entry_point)
     if fn is None:
         return False
     return signature is None or signature_of(fn) == signature
 
 
-def clean_module(src: str) -> str:
+def clean_module(src: str, tree: ast.Module | None = None) -> str:
     """Keep imports, definitions and constants; drop demo code (prints, input(), __main__ blocks)
     that would run, and possibly hang, before the tests do."""
-    try:
-        tree = ast.parse(src)
-    except (SyntaxError, ValueError):
+    tree = tree or parse_module(src)
+    if tree is None:
         return src
     lines = src.splitlines()
     kept: list[str] = []
@@ -116,16 +124,15 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
 
 
-def remove_function(src: str, name: str) -> str:
-    """The source without every top-level definition of `name` (decorators included)."""
-    try:
-        tree = ast.parse(src)
-    except (SyntaxError, ValueError):
+def remove_functions(src: str, names: set[str], tree: ast.Module | None = None) -> str:
+    """The source without every top-level definition of these names (decorators included)."""
+    tree = tree or parse_module(src)
+    if tree is None:
         return src
     lines = src.splitlines()
     drop: set[int] = set()
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in names:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
             drop.update(range(start - 1, node.end_lineno or node.lineno))
     return "\n".join(line for i, line in enumerate(lines) if i not in drop).strip("\n") + "\n"
@@ -134,9 +141,10 @@ def remove_function(src: str, name: str) -> str:
 def prompt_context(prompt: str, entry_point: str) -> str:
     """What a Python problem statement defines besides the target (imports, given helpers such as
     HumanEval's `poly` or `is_palindrome`), so candidates that omit it still run."""
-    if not entry_point or not parses(prompt) or find_function(prompt, entry_point) is None:
+    tree = parse_module(prompt) if entry_point else None
+    if tree is None or find_function(tree, entry_point) is None:
         return ""
-    return remove_function(prompt, entry_point).strip()
+    return remove_functions(prompt, {entry_point}, tree).strip()
 
 
 def docstring_of(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -201,24 +209,25 @@ def parse_plan(
     different signature), so the caller can retry.
     """
     src = extract_code(text, entry_point)
-    if src is None or not defines_target(src, entry_point, signature):
+    tree = parse_module(src) if src is not None else None
+    if src is None or tree is None or not defines_target(tree, entry_point, signature):
         return None
-    target = find_function(src, entry_point)
+    target = find_function(tree, entry_point)
     if target is None or is_stub(target):
         return None  # the target itself must get a body
-    tree = ast.parse(src)
     stubs: list[HelperStub] = []
+    stub_names: set[str] = set()
     implemented: dict[str, str] = {}
-    code = src
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if node.name == entry_point:
             continue
         if is_stub(node):
-            if node.name not in known and node.name not in {s.name for s in stubs}:
+            if node.name not in known and node.name not in stub_names:
                 stubs.append(HelperStub(node.name, header_of(src, node), docstring_of(node)))
-            code = remove_function(code, node.name)
+            stub_names.add(node.name)
         else:
             implemented[node.name] = ast.get_source_segment(src, node) or ""
+    code = remove_functions(src, stub_names, tree)
     return PlanParse(code=code, stubs=stubs, implemented=implemented)

@@ -10,7 +10,7 @@ import ast
 import doctest
 import re
 
-from pat_graph.codeparse import find_function, parses
+from pat_graph.codeparse import find_function, parse_module
 
 # Prose-style examples seen in HumanEval statements: `f(x) ➞ y`, `f(x) == y`, `f(x) => y`, ...
 _ARROW = re.compile(
@@ -22,8 +22,9 @@ def example_tests(prompt: str, entry_point: str) -> list[str]:
     """Assert lines for the examples in the target's docstring (or the whole prompt when the
     statement is not Python). Examples that cannot be read as `call -> value` are skipped."""
     text = prompt
-    if parses(prompt):
-        fn = find_function(prompt, entry_point)
+    tree = parse_module(prompt)
+    if tree is not None:
+        fn = find_function(tree, entry_point)
         if fn is not None:
             text = ast.get_docstring(fn, clean=True) or ""
     tests: list[str] = []

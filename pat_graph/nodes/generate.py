@@ -32,25 +32,21 @@ class Target:
             codeparse.prompt_context(prompt, entry),
         )
 
-    def program(self, code: str) -> str:
-        """A candidate as the verifier runs it: the statement's own context first, then the code."""
-        if self.kind == "stdio":
-            return code
-        body = codeparse.clean_module(code)
-        return f"{self.context}\n\n\n{body}" if self.context else body
-
     def usable(self, text: str) -> str | None:
+        """The candidate as the verifier runs it (the statement's own context first, then the
+        code), or None when it does not define the target with its signature and a body."""
         code = codeparse.extract_code(text, self.entry_point)
         if code is None or self.kind == "stdio":
             return code
-        if self.entry_point and not codeparse.defines_target(
-            code, self.entry_point, self.signature
-        ):
-            return None
-        target = codeparse.find_function(code, self.entry_point) if self.entry_point else None
-        if target is not None and codeparse.is_stub(target):
-            return None  # the statement copied back without a body is no attempt
-        return self.program(code)
+        tree = codeparse.parse_module(code)
+        if self.entry_point is not None:
+            fn = codeparse.find_function(tree, self.entry_point) if tree else None
+            if fn is None or codeparse.is_stub(fn):
+                return None  # missing, or the statement copied back without a body
+            if self.signature is not None and codeparse.signature_of(fn) != self.signature:
+                return None
+        body = codeparse.clean_module(code, tree)
+        return f"{self.context}\n\n\n{body}" if self.context else body
 
 
 def generate_node(deps: Deps):
