@@ -59,9 +59,9 @@ def _future_end(tree: ast.Module) -> int:
     requires to come first, so the block goes after them."""
     index = 0
     body = tree.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        if isinstance(body[0].value.value, str):
-            index = 1
+    first = body[0] if body else None
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        index = 1 if isinstance(first.value.value, str) else 0
     while (
         index < len(body)
         and isinstance(body[index], ast.ImportFrom)

@@ -131,6 +131,74 @@ def test_prose_examples_and_non_python_statements():
     assert example_tests(mbpp, "add") == ["assert (add(0, 0)) == (0)"]
 
 
+def test_prose_that_looks_like_an_example_is_not_a_test():
+    # Shapes taken from HumanEval statements (46, 80, 76, 32, 123): a recurrence written as a
+    # call, a string without quotes, JavaScript booleans, and comments after the example.
+    prompt = '''def fib4(n: int, s: str = ""):
+    """Fib4.
+    fib4(0) -> 0
+    fib4(n) -> fib4(n-1) + fib4(n-2) + fib4(n-3) + fib4(n-4).
+    fib4(a) => False
+    fib4(3) => true
+    fib4(4) => FALSE
+    fib4(5) ==> 1 + 1
+    fib4(6) -> [1, ...]
+    >>> round(fib4(7), 2) # about seven
+    7.0
+    >>> fib4(8)
+    [1, 5] # the odd ones
+    >>> fib4(9)
+    some words
+    """
+'''
+    assert example_tests(prompt, "fib4") == [
+        "assert abs((round(fib4(7), 2)) - (7.0)) <= 1e-6 * max(1.0, abs(7.0))",
+        "assert (fib4(8)) == ([1, 5])",
+        "assert (fib4(0)) == (0)",
+        "assert (fib4(3)) == (True)",
+    ]
+
+
+def test_examples_may_use_what_the_statement_defines_and_lambdas():
+    prompt = '''import math
+
+LIMIT = 3
+
+
+def poly(xs):
+    return xs
+
+
+def find(xs, key):
+    """Find.
+    >>> find(poly([1, LIMIT]), lambda x: x > math.pi)
+    1
+    >>> find(undefined_name, 2)
+    1
+    >>> find([y for y in range(3)], len)
+    0
+    """
+'''
+    assert example_tests(prompt, "find") == [
+        "assert (find(poly([1, LIMIT]), lambda x: x > math.pi)) == (1)",
+        "assert (find([y for y in range(3)], len)) == (0)",
+    ]
+
+
+def test_an_equality_written_after_the_prompt_marker_is_an_example():
+    # HumanEval/108, 116, 128: `>>> f(x) == y` with no output line (or `True`).
+    prompt = '''def f(x):
+    """F.
+    >>> f([]) == 0
+    >>> f([1]) == [1]
+    True
+    >>> f([2]) [2]
+    >>> f(3) != 4
+    """
+'''
+    assert example_tests(prompt, "f") == ["assert (f([])) == (0)", "assert (f([1])) == ([1])"]
+
+
 def test_generated_tests_must_state_an_expected_value():
     reply = """```python
 assert f(1) == 2
