@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from pat_graph.sandbox.base import (
     DEFAULT_TIMEOUT_S,
+    Call,
+    CallOutcome,
+    CallStatus,
     ProblemKind,
     Sandbox,
     Test,
@@ -26,6 +29,9 @@ from pat_graph.sandbox.runner import Limits
 __all__ = [
     "DEFAULT_TIMEOUT_S",
     "BwrapSandbox",
+    "Call",
+    "CallOutcome",
+    "CallStatus",
     "Limits",
     "ProblemKind",
     "ProcessSandbox",
@@ -37,6 +43,8 @@ __all__ = [
     "TestStatus",
     "bwrap_available",
     "get_sandbox",
+    "run_calls",
+    "run_calls_sync",
     "run_tests",
     "run_tests_sync",
 ]
@@ -52,8 +60,15 @@ async def run_tests(
     entry_point: str | None = None,
 ) -> TestReport:
     """Verify ``code`` against ``tests``; failures of the candidate are outcomes, not exceptions."""
-    box = sandbox if isinstance(sandbox, Sandbox) else get_sandbox(sandbox or "auto")
+    box = _box(sandbox)
     return await box.run_tests(code, tests, kind=kind, timeout_s=timeout_s, entry_point=entry_point)
+
+
+def _box(sandbox: Sandbox | SandboxName | None) -> Sandbox:
+    # A name (or None) picks a backend; anything else is a sandbox object, fakes included.
+    if sandbox is None or isinstance(sandbox, str):
+        return get_sandbox(sandbox or "auto")
+    return sandbox
 
 
 def run_tests_sync(
@@ -69,5 +84,36 @@ def run_tests_sync(
     return asyncio.run(
         run_tests(
             code, tests, kind=kind, timeout_s=timeout_s, sandbox=sandbox, entry_point=entry_point
+        )
+    )
+
+
+async def run_calls(
+    code: str,
+    calls: Sequence[Call],
+    *,
+    kind: ProblemKind = "function",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    sandbox: Sandbox | SandboxName | None = None,
+    entry_point: str | None = None,
+) -> tuple[CallOutcome, ...]:
+    """Run ``code`` on each call and return each output (or error) for the host to compare."""
+    box = _box(sandbox)
+    return await box.run_calls(code, calls, kind=kind, timeout_s=timeout_s, entry_point=entry_point)
+
+
+def run_calls_sync(
+    code: str,
+    calls: Sequence[Call],
+    *,
+    kind: ProblemKind = "function",
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    sandbox: Sandbox | SandboxName | None = None,
+    entry_point: str | None = None,
+) -> tuple[CallOutcome, ...]:
+    """Blocking twin of ``run_calls``; do not call it from inside a running loop."""
+    return asyncio.run(
+        run_calls(
+            code, calls, kind=kind, timeout_s=timeout_s, sandbox=sandbox, entry_point=entry_point
         )
     )

@@ -102,25 +102,43 @@ def _guard(fn):
     return guarded
 
 
+_BIG_INT_DIGITS = 4000  # the host's json refuses longer decimal ints; send those in hex
+_DICT_LIKE = (collections.Counter, collections.OrderedDict, collections.defaultdict)
+
+
 def _plain(value, depth=0):
-    """JSON form of a return value; only exact built-in types, so the host compares honestly."""
+    """Tagged JSON form of a value, built only from exact built-in types (plus the standard dict
+    containers, read through dict's own C methods so no override can lie), so whatever the host
+    compares is plain data: no __eq__, no subclass, no hook of the candidate survives it."""
     tp = type(value)
     if depth > 100:
         raise _Suspect("return value nested too deeply")
-    if value is None or tp in (bool, int, str):
+    if value is None or tp is bool or tp is str:
+        return value
+    if tp is int:
+        if value.bit_length() > _BIG_INT_DIGITS * 3:
+            return {"__int__": int.__format__(value, "x")}
         return value
     if tp is float:
         if value != value or value in (float("inf"), float("-inf")):
-            return {"__float__": repr(value)}
+            return {"__float__": float.__repr__(value)}
         return value
-    if tp in (list, tuple):
-        return [_plain(v, depth + 1) for v in value]
+    if tp is list:
+        return [_plain(v, depth + 1) for v in list.__iter__(value)]
+    if tp is tuple:
+        return {"__tuple__": [_plain(v, depth + 1) for v in tuple.__iter__(value)]}
     if tp in (set, frozenset):
-        return {"__set__": sorted((_plain(v, depth + 1) for v in value), key=repr)}
-    if tp is dict:
-        return {
-            "__dict__": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in value.items()]
-        }
+        items = [_plain(v, depth + 1) for v in tp.__iter__(value)]
+        return {"__set__": sorted(items, key=_dumps)}
+    if tp is dict or tp in _DICT_LIKE:
+        pairs = dict.items(value)
+        return {"__dict__": [[_plain(k, depth + 1), _plain(v, depth + 1)] for k, v in pairs]}
+    if tp is collections.deque:
+        return {"__deque__": [_plain(v, depth + 1) for v in collections.deque.__iter__(value)]}
+    if tp is bytes:
+        return {"__bytes__": bytes.hex(value)}
+    if tp is complex:
+        return {"__complex__": [_plain(value.real, depth + 1), _plain(value.imag, depth + 1)]}
     raise _Suspect(f"returned a {tp.__qualname__}; only built-in values can be compared")
 
 
@@ -145,6 +163,8 @@ def _source(name, text):
 
 def _child_function(job, test, res_fd, token):
     """Runs candidate + one test; only a completed test writes the token-authenticated pass."""
+    if isinstance(test, dict) and "__calls_from__" in test:
+        _call_loop(job, test["__calls_from__"], res_fd, token)
     ns = {"__name__": "__candidate__", "__builtins__": _BUILTINS}
     status, message, value = "error", "", None
     try:
@@ -186,6 +206,62 @@ def _child_function(job, test, res_fd, token):
     if status == "pass" and value is not None:
         record["value"] = value
     _write(res_fd, _dumps(record).encode())
+    _exit(0)
+
+
+def _emit_line(fd, record):
+    data = (_dumps(record) + "\n").encode()
+    while data:
+        data = data[_write(fd, data) :]
+
+
+def _call_loop(job, first, res_fd, token):
+    """Call mode, in the child: load the candidate once, then evaluate calls `first`.. in order,
+    one JSON line each. Only inputs are here: expected values never enter the sandbox, and the
+    host compares what these lines carry, so nothing in this process decides a verdict."""
+    ns = {"__name__": "__candidate__", "__builtins__": _BUILTINS}
+    digest = None
+    if job.get("canonical_src"):
+        helpers = {"__builtins__": _BUILTINS}
+        _exec(_compile(job["canonical_src"], "<canonical>", "exec"), helpers)
+        digest = helpers["canonical_form"]
+    try:
+        _exec(_source("<candidate>", job["code"]), ns)
+    except BaseException as exc:
+        message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _emit_line(res_fd, {"t": token, "ready": False, "message": _short(message)})
+        _exit(0)
+    _settrace(None)
+    _setprofile(None)
+    _BUILTINS.__dict__.clear()
+    _BUILTINS.__dict__.update(_BUILTIN_SNAPSHOT)
+    ns["__builtins__"] = _BUILTINS
+    _emit_line(res_fd, {"t": token, "ready": True})
+    calls, entry, cap = job["calls"], job.get("entry_point"), job["value_bytes"]
+    import hashlib
+
+    for k in range(first, len(calls)):
+        call = calls[k]
+        try:
+            if "src" in call:
+                value = eval(_compile(call["src"], "<call>", "eval"), ns)
+            else:
+                if not entry or not callable(ns.get(entry)):
+                    raise NameError(f"entry point {entry!r} is not defined by the candidate")
+                value = ns[entry](*call.get("args", ()), **call.get("kwargs", {}))
+            if call.get("digest"):
+                form = digest(value) if digest else _dumps(_plain(value))
+                plain = {"__digest__": hashlib.sha256(form.encode()).hexdigest()}
+            else:
+                plain = _plain(value)
+            record = {"t": token, "c": k, "status": "ok", "value": plain}
+            if len(_dumps(plain)) > cap:
+                why = f"returned a value over {cap} bytes when serialised"
+                record = {"t": token, "c": k, "status": "error", "message": why}
+        except BaseException as exc:
+            message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            record = {"t": token, "c": k, "status": "error", "message": _short(message)}
+        _emit_line(res_fd, record)
     _exit(0)
 
 
@@ -402,6 +478,184 @@ def _verdict(raw, token, status_code, err):
     return verdict
 
 
+def _run_calls(job, emit):
+    """Call mode, in the harness parent: outputs of `job["calls"]` (numbered after the tests),
+    each emitted as soon as it is known. Function calls share one child that loads the candidate
+    once; a call that hangs or crashes it costs only that call: a fresh child takes the next."""
+    calls, base = job.get("calls") or [], len(job["tests"])
+    if not calls:
+        return
+    limits = job["call_timeouts"]
+    end = time.monotonic() + job["budget_s"]
+    if job["kind"] == "stdio":
+        for k, text in enumerate(calls):
+            left = end - time.monotonic()
+            if left <= 0:
+                _skip(
+                    emit, base, k, len(calls), "timeout", "not run: the job's time budget ran out"
+                )
+                return
+            view = {**job, "tests": [{"input": text}], "timeout_s": min(limits[k], left)}
+            view["cpu_s"] = max(1, int(limits[k] + 0.999))
+            out = {**_stdio_output(_run_one(view, 0)), "i": base + k}
+            emit(out)
+            if job.get("stop_on_error") and out["status"] != "ok":
+                _skip(emit, base, k + 1, len(calls), "error", "not run: an earlier call failed")
+                return
+        return
+    k = 0
+    while k < len(calls):
+        k = _calls_child(job, k, emit, base, end)
+
+
+def _stdio_output(rec):
+    out = {"duration_s": rec.get("duration_s", 0.0)}
+    if rec.get("status") == "pass":
+        out.update(status="ok", value=rec.get("stdout", ""))
+    elif rec.get("status") == "timeout":
+        out.update(status="timeout", message=rec.get("message", ""))
+    else:
+        err = str(rec.get("stderr", "")).strip().splitlines()
+        why = rec.get("message") or f"exit code {rec.get('exit')}"
+        out.update(status="error", message=_short(why + (f": {err[-1][:300]}" if err else "")))
+    return out
+
+
+def _skip(emit, base, start, stop, status, message):
+    for k in range(start, stop):
+        emit({"i": base + k, "status": status, "message": message, "duration_s": 0.0})
+
+
+def _calls_child(job, first, emit, base, end):
+    """Run calls from `first` in one fresh child; return the index of the next call to run."""
+    limits, n = job["call_timeouts"], len(job["calls"])
+    token = os.urandom(16).hex()
+    res_r, res_w = os.pipe()
+    err_r, err_w = os.pipe()
+    null = os.open(os.devnull, os.O_WRONLY)
+    view = {**job, "tests": [{"__calls_from__": first}], "cpu_s": job["calls_cpu_s"]}
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(view, 0, res_w, null, err_w, token)
+        finally:
+            _exit(70)
+    with contextlib.suppress(OSError):
+        os.setpgid(pid, pid)
+    for fd in (res_w, err_w, null):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    err = _Capture(err_r, 8192)
+    os.set_blocking(res_r, False)
+    os.set_blocking(err_r, False)
+    buf, k, ready, exited = bytearray(), first, False, False
+    line_cap = job["value_bytes"] + 4096
+    clock = time.monotonic()
+    deadline = min(end, clock + job["timeout_s"])  # loading the candidate
+    outcome = None  # why the child stopped early: (status, message)
+    try:
+        while k < n and outcome is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                outcome = ("timeout", None)
+                break
+            fds = [res_r, err.fd] if err.open else [res_r]
+            wait = 0 if exited else left  # after exit only what is already written counts
+            ready_fds, _, _ = select.select(fds + ([] if exited else [pidfd]), [], [], wait)
+            if err.fd in ready_fds:
+                err.pump()
+            if pidfd in ready_fds:
+                exited = True
+            chunk = _drain(res_r, exited)
+            buf += chunk
+            lines = bytes(buf).split(b"\n") if b"\n" in chunk else [bytes(buf)]
+            buf = bytearray(lines.pop())
+            for line in lines:
+                if k >= n:
+                    break
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(rec, dict) or rec.get("t") != token:
+                    continue
+                now = time.monotonic()
+                if not ready and "ready" in rec:
+                    if rec["ready"] is not True:
+                        why = "the candidate failed to load: " + str(rec.get("message", ""))
+                        _skip(emit, base, k, n, "error", _short(why))
+                        return n
+                    ready, clock, deadline = True, now, min(end, now + limits[k])
+                    continue
+                if not ready or rec.get("c") != k:
+                    continue
+                status = rec.get("status")
+                out = {"i": base + k, "duration_s": round(now - clock, 4)}
+                if status == "ok" and "value" in rec:
+                    out.update(status="ok", value=rec["value"])
+                else:
+                    out.update(status="error", message=_short(str(rec.get("message", ""))))
+                emit(out)
+                k += 1
+                if out["status"] != "ok" and job.get("stop_on_error"):
+                    _skip(emit, base, k, n, "error", "not run: an earlier call failed")
+                    return n
+                if k < n:
+                    clock, deadline = now, min(end, now + limits[k])
+            if len(buf) > line_cap:
+                outcome = ("error", f"returned a value over {job['value_bytes']} bytes")
+            elif exited and not chunk and k < n and outcome is None:
+                code = None
+                with contextlib.suppress(ChildProcessError):
+                    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+                err.pump()
+                tail = _short(err.buf.decode("utf-8", "replace")[-400:], 300)
+                why = f"crashed (exit code {code})" + (f"; stderr: {tail}" if tail else "")
+                outcome = ("error", why)
+    finally:
+        _sweep(job, pid)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        for fd in (res_r, err_r, pidfd):
+            os.close(fd)
+    if k >= n:
+        return n
+    status, message = outcome
+    if not ready:
+        if status == "timeout":
+            message = f"the candidate did not finish loading within {job['timeout_s']:g}s"
+        _skip(emit, base, k, n, status, _short(message or "the candidate failed to load"))
+        return n
+    if status == "timeout":
+        if time.monotonic() >= end:
+            message = "timed out: the job's time budget ran out"
+            emit({"i": base + k, "status": "timeout", "message": message, "duration_s": 0.0})
+            _skip(emit, base, k + 1, n, "timeout", "not run: the job's time budget ran out")
+            return n
+        message = f"timed out after {limits[k]:g}s"
+    took = round(time.monotonic() - clock, 4)
+    emit({"i": base + k, "status": status, "message": _short(message), "duration_s": took})
+    if job.get("stop_on_error"):
+        _skip(emit, base, k + 1, n, "error", "not run: an earlier call failed")
+        return n
+    return k + 1
+
+
+def _drain(fd, exited):
+    """Everything readable now; after the child exited, read to end of file."""
+    data = bytearray()
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            return bytes(data)
+        if not chunk:
+            return bytes(data)
+        data += chunk
+        if not exited and len(data) >= 1 << 22:
+            return bytes(data)
+
+
 _PRELOAD = (
     "bisect", "collections", "copy", "dataclasses", "decimal", "fractions", "functools", "hashlib",
     "heapq", "itertools", "math", "operator", "random", "re", "statistics", "string", "typing",
@@ -453,6 +707,12 @@ def _wipe(workdir, mounts=frozenset()):
             unlock(os.unlink, entry.path, None)
 
 
+def _relay(out, run_token, job_id, record):
+    data = (_dumps({**record, "tok": run_token, "job": job_id}) + "\n").encode()
+    while data:
+        data = data[_write(out, data) :]
+
+
 def _serve(out, run_token):
     """Warm worker loop: one framed job per candidate on stdin, verdicts as JSON lines."""
     inp = sys.stdin.buffer
@@ -468,6 +728,7 @@ def _serve(out, run_token):
             record["tok"] = run_token
             record["job"] = job["id"]
             _write(out, (_dumps(record) + "\n").encode())
+        _run_calls(job, functools.partial(_relay, out, run_token, job["id"]))
         _sweep(job, 0)
         _wipe(job["workdir"])
         for scratch in job.get("scratch", ()):

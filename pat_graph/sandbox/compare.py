@@ -1,82 +1,129 @@
 """Host-side comparison of what a candidate produced with what a test expects.
 
 Comparison happens outside the sandbox on plain data, so a candidate cannot influence it (for
-example by returning an object whose ``__eq__`` always says yes).
+example by returning an object whose ``__eq__`` always says yes, or by patching the harness).
+
+The rules are EvalPlus's: integers, strings, booleans and containers of them compare exactly; a
+tolerance applies only where the *expected* value is a float (absolute ``atol`` plus a relative
+``rtol`` as in ``numpy.allclose``); a float result for an integer expectation must be exactly
+equal (``3.0`` passes for ``3``, ``3.0000001`` does not). A bool is never equal to an int here
+(stricter than Python's ``True == 1``). Stdio output compares token by token with the same rules.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import re
+from collections import deque
 from typing import Any
 
-DEFAULT_REL_TOL = 1e-6
-DEFAULT_ABS_TOL = 1e-6
+from pat_graph.sandbox.base import CallOutcome, ProblemKind
+
+DEFAULT_REL_TOL = 1e-7  # EvalPlus: numpy.allclose(rtol=1e-07, atol=...)
+DEFAULT_ABS_TOL = 1e-6  # EvalPlus's atol for float outputs when a task gives none
 _SHOW = 120
+_INT_TOKEN = re.compile(r"[+-]?\d+\Z")
+_FLOAT_TOKEN = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][+-]?\d+)?\Z")
 
 
-def decode_value(value: Any) -> Any:
-    """Undo the harness's JSON encoding of non-JSON built-ins (sets, dicts with any keys, inf)."""
+def decode_value(value: Any, *, hashable: bool = False) -> Any:
+    """Turn the harness's tagged JSON encoding back into the built-in Python value it stands for
+    (tuples, sets, dicts with any keys, big ints, inf/nan, bytes, complex, deques)."""
     if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    if isinstance(value, dict):
-        if "__float__" in value:
-            return float(value["__float__"])
-        if "__set__" in value:
-            return {"__set__": [decode_value(v) for v in value["__set__"]]}
-        if "__dict__" in value:
-            return {"__dict__": [[decode_value(k), decode_value(v)] for k, v in value["__dict__"]]}
-    return value
+        items = [decode_value(v, hashable=hashable) for v in value]
+        return tuple(items) if hashable else items
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise ValueError("not a tagged value")
+    ((tag, body),) = value.items()
+    if tag == "__tuple__":
+        return tuple(decode_value(v, hashable=hashable) for v in body)
+    if tag == "__set__":
+        items = {decode_value(v, hashable=True) for v in body}
+        return frozenset(items) if hashable else items
+    if tag == "__dict__":
+        return {decode_value(k, hashable=True): decode_value(v) for k, v in body}
+    if tag == "__float__":
+        return float(body)
+    if tag == "__int__":
+        return int(body, 16)
+    if tag == "__bytes__":
+        return bytes.fromhex(body)
+    if tag == "__complex__":
+        return complex(decode_value(body[0]), decode_value(body[1]))
+    if tag == "__deque__":
+        return deque(decode_value(v) for v in body)
+    raise ValueError(f"unknown tag {tag!r}")
 
 
-def normalise_expected(value: Any) -> Any:
-    """Bring an expected value into the same shape as a decoded candidate value."""
-    if isinstance(value, (list, tuple)):
-        return [normalise_expected(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return {"__set__": sorted((normalise_expected(v) for v in value), key=repr)}
-    if isinstance(value, dict):
-        return {
-            "__dict__": [[normalise_expected(k), normalise_expected(v)] for k, v in value.items()]
-        }
-    return value
+def _close(got: float, expected: float, atol: float, rtol: float) -> bool:
+    if got == expected:
+        return True
+    diff = abs(got - expected)
+    return not math.isnan(diff) and diff <= atol + rtol * abs(expected)
 
 
-def values_equal(got: Any, expected: Any, atol: float | None = None) -> bool:
-    """Elementwise equality with float tolerance; bool is never equal to an int."""
-    if isinstance(got, bool) or isinstance(expected, bool):
+def values_equal(
+    got: Any,
+    expected: Any,
+    atol: float | None = None,
+    *,
+    rtol: float = DEFAULT_REL_TOL,
+    exact_sequences: bool = False,
+) -> bool:
+    """EvalPlus-style equality of two built-in values (see the module docstring).
+
+    ``exact_sequences`` makes a list differ from a tuple, as Python's ``==`` does; without it
+    they compare by content (expected values read from JSON have no tuples).
+    """
+    if type(got) is bool or type(expected) is bool:
         return type(got) is type(expected) and got == expected
-    if isinstance(got, (int, float)) and isinstance(expected, (int, float)):
-        if isinstance(got, int) and isinstance(expected, int):
+    if type(expected) is float:
+        if type(got) is int:
             return got == expected
-        if math.isnan(got) or math.isnan(expected):
-            return math.isnan(got) and math.isnan(expected)
-        tol = DEFAULT_ABS_TOL if atol is None else atol
-        return math.isclose(got, expected, rel_tol=DEFAULT_REL_TOL, abs_tol=tol)
-    if isinstance(got, list) and isinstance(expected, list):
-        return len(got) == len(expected) and all(
-            values_equal(g, e, atol) for g, e in zip(got, expected, strict=True)
+        if type(got) is not float:
+            return False
+        return _close(got, expected, DEFAULT_ABS_TOL if atol is None else atol, rtol)
+    if type(expected) is int:
+        return type(got) in (int, float) and got == expected
+    if isinstance(expected, (list, tuple)):
+        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+            return False
+        if exact_sequences and type(got) is not type(expected):
+            return False
+        return all(
+            values_equal(g, e, atol, rtol=rtol, exact_sequences=exact_sequences)
+            for g, e in zip(got, expected, strict=True)
         )
-    if isinstance(got, dict) and isinstance(expected, dict):
-        if "__set__" in got and "__set__" in expected:
-            return values_equal(got["__set__"], expected["__set__"], atol)
-        if "__dict__" in got and "__dict__" in expected:
-            return values_equal(_sorted_pairs(got), _sorted_pairs(expected), atol)
-        return False
+    if isinstance(expected, deque):
+        return isinstance(got, deque) and values_equal(
+            list(got), list(expected), atol, rtol=rtol, exact_sequences=exact_sequences
+        )
+    if isinstance(expected, (set, frozenset)):
+        return isinstance(got, (set, frozenset)) and got == expected
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            return False
+        return all(
+            values_equal(got[k], v, atol, rtol=rtol, exact_sequences=exact_sequences)
+            for k, v in expected.items()
+        )
     return type(got) is type(expected) and got == expected
 
 
-def _sorted_pairs(value: dict[str, Any]) -> list[Any]:
-    return sorted(value["__dict__"], key=lambda kv: repr(kv[0]))
-
-
 def _token_equal(got: str, expected: str) -> bool:
+    """Integer tokens exact, a tolerance only for a float-literal expected token."""
     if got == expected:
         return True
-    try:
-        g, e = float(got), float(expected)
-    except ValueError:
-        return False
-    return values_equal(g, e)
+    if _INT_TOKEN.match(expected):
+        if _INT_TOKEN.match(got):
+            return int(got) == int(expected)
+        return bool(_FLOAT_TOKEN.match(got)) and float(got) == int(expected)
+    if _FLOAT_TOKEN.match(expected) and (_INT_TOKEN.match(got) or _FLOAT_TOKEN.match(got)):
+        return _close(float(got), float(expected), DEFAULT_ABS_TOL, DEFAULT_REL_TOL)
+    return False
 
 
 def _lines(text: str) -> list[list[str]]:
@@ -87,7 +134,7 @@ def _lines(text: str) -> list[list[str]]:
 
 
 def stdio_mismatch(got: str, expected: str) -> str | None:
-    """None when outputs agree line by line (whitespace-normalised, numbers with a tolerance)."""
+    """None when outputs agree line by line (whitespace-normalised, token rules above)."""
     got_lines, exp_lines = _lines(got), _lines(expected)
     for n, (g, e) in enumerate(zip(got_lines, exp_lines, strict=False), start=1):
         if len(g) != len(e) or not all(_token_equal(a, b) for a, b in zip(g, e, strict=True)):
@@ -100,25 +147,42 @@ def stdio_mismatch(got: str, expected: str) -> str | None:
     return None
 
 
-def value_mismatch(got: Any, expected: Any, atol: float | None = None) -> str | None:
-    got_v, exp_v = decode_value(got), normalise_expected(expected)
-    if values_equal(got_v, exp_v, atol):
+def value_mismatch(
+    got: Any, expected: Any, atol: float | None = None, *, exact_sequences: bool = False
+) -> str | None:
+    """None when the tagged candidate value `got` equals `expected` (a Python value)."""
+    try:
+        got_v = decode_value(got)
+    except (ValueError, TypeError, KeyError, IndexError):
+        return f"the sandbox returned a malformed value: {_clip(repr(got))}"
+    if values_equal(got_v, expected, atol, exact_sequences=exact_sequences):
         return None
-    return f"expected {_clip(repr(expected))}, got {_clip(repr(_display(got_v)))}"
+    return f"expected {_clip(repr(expected))}, got {_clip(repr(got_v))}"
 
 
-def _display(value: Any) -> Any:
+def _canonical(value: Any) -> Any:
+    """Order-free form of a tagged value: dict entries sorted, so equal dicts serialise equally."""
     if isinstance(value, list):
-        return [_display(v) for v in value]
-    if isinstance(value, dict) and "__set__" in value:
-        return set(map(_hashable, value["__set__"]))
-    if isinstance(value, dict) and "__dict__" in value:
-        return {_hashable(k): _display(v) for k, v in value["__dict__"]}
+        return [_canonical(v) for v in value]
+    if isinstance(value, dict):
+        if "__dict__" in value:
+            pairs = [[_canonical(k), _canonical(v)] for k, v in value["__dict__"]]
+            return {"__dict__": sorted(pairs, key=lambda kv: json.dumps(kv[0], sort_keys=True))}
+        return {k: _canonical(v) for k, v in value.items()}
     return value
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(map(_hashable, value)) if isinstance(value, list) else value
+def same_output(a: CallOutcome, b: CallOutcome, *, kind: ProblemKind = "function") -> bool:
+    """Both calls returned and produced identical outputs (FunCoder's functional consensus):
+    same types (a tuple is not a list, True is not 1), same values, nan equal to nan; stdio
+    output compares whitespace-normalised (line by line, token by token) and otherwise exactly."""
+    if not (a.ok and b.ok):
+        return False
+    if kind == "stdio" and isinstance(a.value, str) and isinstance(b.value, str):
+        return _lines(a.value) == _lines(b.value)
+    return json.dumps(_canonical(a.value), sort_keys=True) == json.dumps(
+        _canonical(b.value), sort_keys=True
+    )
 
 
 def _clip(text: str) -> str:

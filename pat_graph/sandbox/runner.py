@@ -5,13 +5,22 @@ Comparisons for call-style and stdio tests happen here, on plain data the harnes
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, ProblemKind, Test, TestOutcome, TestReport
+from pat_graph.sandbox.base import (
+    DEFAULT_TIMEOUT_S,
+    Call,
+    CallOutcome,
+    ProblemKind,
+    Test,
+    TestOutcome,
+    TestReport,
+)
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
 
 HARNESS = Path(__file__).with_name("_harness.py")
@@ -33,6 +42,62 @@ class Limits:
     tmpfs_mb: int = 256
 
 
+# Call mode: the largest serialised value one call may return, and what one job may send back.
+CALL_VALUE_BYTES = 2 * 1024 * 1024
+CALL_RECORDS_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """How a batch of calls runs beyond the per-call limit: the judge stops at the first failed
+    input and caps a tier's total time as EvalPlus does; consensus and in-loop tests run all."""
+
+    stop_on_error: bool = False
+    budget_s: float | None = None  # total for all calls; None: the sum of per-call limits
+
+
+def _call_entry(call: Call, kind: ProblemKind) -> Any:
+    if kind == "stdio":
+        return str(call.get("input", "")) if isinstance(call, Mapping) else str(call)
+    if isinstance(call, str):
+        return {"src": call}
+    if "src" in call:
+        entry: dict[str, Any] = {"src": str(call["src"])}
+    else:
+        entry = {"args": list(call.get("args", ())), "kwargs": dict(call.get("kwargs", {}))}
+    if call.get("digest"):
+        entry["digest"] = True
+    return entry
+
+
+def _call_fields(
+    calls: Sequence[Call], kind: ProblemKind, timeout_s: float, options: CallOptions
+) -> dict[str, Any]:
+    if not calls:
+        return {"calls": []}
+    limits = [
+        float(c["timeout_s"]) if isinstance(c, Mapping) and "timeout_s" in c else float(timeout_s)
+        for c in calls
+    ]
+    budget = options.budget_s if options.budget_s is not None else sum(limits) + timeout_s
+    entries = [_call_entry(c, kind) for c in calls]
+    fields: dict[str, Any] = {
+        "calls": entries,
+        "call_timeouts": limits,
+        "budget_s": float(budget),
+        "calls_cpu_s": max(1, math.ceil(budget + timeout_s)),
+        "stop_on_error": options.stop_on_error,
+        "value_bytes": CALL_VALUE_BYTES,
+        "records_cap": CALL_RECORDS_BYTES,
+        "calls_wall_s": budget + timeout_s + 0.05 * len(calls) + 2.0,
+    }
+    if any(isinstance(e, dict) and e.get("digest") for e in entries):
+        from pat_graph.benchmarks import literal
+
+        fields["canonical_src"] = "Any = object\n" + inspect.getsource(literal.canonical_form)
+    return fields
+
+
 def build_job(
     code: str,
     tests: Sequence[Test],
@@ -43,8 +108,13 @@ def build_job(
     pidns: bool,
     workdir: str,
     scratch: Sequence[str] = (),
+    calls: Sequence[Call] = (),
+    options: CallOptions = CallOptions(),
 ) -> dict[str, Any]:
+    """The job one worker runs: `tests` are judged inside (only tests that cannot be split), then
+    `calls` only produce outputs for the host to compare; expected values are never part of it."""
     return {
+        **_call_fields(calls, kind, timeout_s, options),
         "workdir": workdir,
         "scratch": list(scratch),  # more directories to empty after the candidate
         "code": code,
@@ -76,6 +146,21 @@ def to_report(
             continue
         outcomes.append(_outcome(test, kind, rec))
     return TestReport(tuple(outcomes))
+
+
+def to_call_outcomes(
+    n_calls: int, records: Mapping[int, Mapping[str, Any]], base: int = 0
+) -> tuple[CallOutcome, ...]:
+    """One outcome per call; a call without a record is an error (the worker was killed)."""
+    out: list[CallOutcome] = []
+    for k in range(n_calls):
+        rec = records.get(base + k)
+        if rec is None:
+            why = "sandbox gave no result for this call (killed or wall-clock limit reached)"
+            out.append(CallOutcome("error", message=why))
+            continue
+        out.append(CallOutcome.from_dict(rec))
+    return tuple(out)
 
 
 def _outcome(test: Test, kind: ProblemKind, rec: Mapping[str, Any]) -> TestOutcome:
@@ -126,3 +211,22 @@ class PooledSandbox:
             scratch=self.scratch,
         )  # fmt: skip
         return to_report(tests, kind, await self.pool.run(job))
+
+    async def run_calls(
+        self,
+        code: str,
+        calls: Sequence[Call],
+        *,
+        kind: ProblemKind = "function",
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        entry_point: str | None = None,
+        options: CallOptions = CallOptions(),
+    ) -> tuple[CallOutcome, ...]:
+        """Each call's output (or error), in order; the host compares them, never the sandbox."""
+        if not calls:
+            return ()
+        job = build_job(
+            code, (), kind, timeout_s, entry_point, self.limits, self.pidns, self.workdir,
+            scratch=self.scratch, calls=calls, options=options,
+        )  # fmt: skip
+        return to_call_outcomes(len(calls), await self.pool.run(job))

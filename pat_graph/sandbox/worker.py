@@ -77,6 +77,7 @@ class Worker:
         """Send one job and collect its verdicts; on the wall-clock limit the worker is killed."""
         assert self.proc.stdin and self.proc.stdout
         wall = _START_SLACK_S + len(job["tests"]) * (job["timeout_s"] + 1.0)
+        wall += float(job.get("calls_wall_s", 0.0))  # call mode (runner.build_job) adds its own
         payload = json.dumps(job).encode()
         records: dict[int, dict[str, Any]] = {}
         try:
@@ -107,7 +108,7 @@ class Worker:
                 break
             if isinstance(rec.get("i"), int):
                 records.setdefault(rec["i"], rec)
-            if received > _RECORDS_CAP:
+            if received > job.get("records_cap", _RECORDS_CAP):
                 self.kill()
                 return records
         if self.after_job:
