@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph import codeparse
+from pat_graph import codeparse, stdio_program
 from pat_graph.nodes.deps import Deps
 
 
@@ -32,7 +32,10 @@ def compose_program(
         if not (helpers.get(stub["name"]) or {}).get("code"):
             unimplemented.append(stub["name"])
             parts.append(missing_helper(stub["name"]).strip())
-    parts.append(plan["code"].strip())
+    plan_code = plan["code"].strip()
+    if problem.get("kind") == "stdio":  # a script must call its main, or it prints nothing
+        plan_code = stdio_program.with_entry_call(plan_code, problem.get("entry_point") or "main")
+    parts.append(plan_code)
     if problem.get("kind") != "stdio":
         context = codeparse.prompt_context(problem["prompt"], problem["entry_point"])
         if context:
