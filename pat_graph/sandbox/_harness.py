@@ -243,6 +243,8 @@ def _call_loop(job, first, res_fd, token):
     for k in range(first, len(calls)):
         call = calls[k]
         try:
+            if "setup" in call:
+                _exec(_compile(call["setup"], "<test>", "exec"), ns)
             if "src" in call:
                 value = eval(_compile(call["src"], "<call>", "eval"), ns)
             else:

@@ -22,6 +22,7 @@ from pat_graph.sandbox.base import (
     TestReport,
 )
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
+from pat_graph.sandbox.split import assemble, plan_tests
 
 HARNESS = Path(__file__).with_name("_harness.py")
 
@@ -63,6 +64,8 @@ def _call_entry(call: Call, kind: ProblemKind) -> Any:
         return {"src": call}
     if "src" in call:
         entry: dict[str, Any] = {"src": str(call["src"])}
+        if call.get("setup"):
+            entry["setup"] = str(call["setup"])
     else:
         entry = {"args": list(call.get("args", ())), "kwargs": dict(call.get("kwargs", {}))}
     if call.get("digest"):
@@ -203,14 +206,21 @@ class PooledSandbox:
         kind: ProblemKind = "function",
         timeout_s: float = DEFAULT_TIMEOUT_S,
         entry_point: str | None = None,
+        options: CallOptions = CallOptions(),
     ) -> TestReport:
         if not tests:
             return TestReport(())
+        # Split tests send only their calls; their expected values stay here and are compared
+        # on the host. Only tests that cannot be split run (and are judged) inside.
+        plan = plan_tests(tests, kind)
         job = build_job(
-            code, tests, kind, timeout_s, entry_point, self.limits, self.pidns, self.workdir,
-            scratch=self.scratch,
+            code, plan.inside, kind, timeout_s, entry_point, self.limits, self.pidns,
+            self.workdir, scratch=self.scratch, calls=plan.calls, options=options,
         )  # fmt: skip
-        return to_report(tests, kind, await self.pool.run(job))
+        records = await self.pool.run(job)
+        inside = to_report(plan.inside, kind, records).outcomes
+        outcomes = to_call_outcomes(len(plan.calls), records, base=len(plan.inside))
+        return TestReport(tuple(assemble(plan, inside, outcomes)))
 
     async def run_calls(
         self,
