@@ -13,14 +13,14 @@ from typing import Any
 
 from pat_graph.cost import request_count
 from pat_graph.explore.data import ProblemData, RunData
-from pat_graph.explore.render import code_block, esc, json_script, page, test_text, usd, yes_no
+from pat_graph.explore.render import code_block, esc, format_test, json_script, page, usd, yes_no
 from pat_graph.explore.svg import policy_graph, policy_svg
-from pat_graph.explore.tree import FunctionTree, test_verdicts
+from pat_graph.explore.tree import FunctionTree, verdicts_of
 
 _ORIGINS = (("visible", "visible"), ("examples", "docstring example"), ("generated", "generated"))
 
 
-def test_origins(fn: FunctionTree) -> list[str]:
+def origins_of(fn: FunctionTree) -> list[str]:
     """Where each in-loop test came from, by the counts `build_tests` recorded (in order)."""
     out: list[str] = []
     for key, label in _ORIGINS:
@@ -29,7 +29,7 @@ def test_origins(fn: FunctionTree) -> list[str]:
 
 
 def _chips(tests: Sequence[Any], report: Mapping[str, Any] | None) -> str:
-    verdicts = test_verdicts(tests, report)
+    verdicts = verdicts_of(tests, report)
     chips = "".join(
         f'<span class="chip {esc(v["status"]).replace(" ", "-")}" title="test {i + 1}: '
         f'{esc(v["status"])} {esc(v["message"])}">{i + 1}</span>'
@@ -142,8 +142,8 @@ def _round_node(stage: Mapping[str, Any], tests: Sequence[Any], fid: str) -> str
     )
 
 
-def _visits(fn: FunctionTree, policy: str) -> dict[str, Any]:
-    _, edges = policy_graph(policy)
+def _visits(fn: FunctionTree, policy: str, budgets: Mapping[str, Any]) -> dict[str, Any]:
+    _, edges = policy_graph(policy, budgets)
     pairs = [(u, v) for u, v, _ in edges]
     out: dict[str, Any] = {}
 
@@ -173,17 +173,17 @@ def _tests_section(fn: FunctionTree | None, result: Mapping[str, Any]) -> str:
     if fn is None:
         generated = result.get("generated_tests") or []
         rows = "".join(
-            f"<tr><td>{i + 1}</td><td>generated</td><td>{code_block(test_text(t))}</td>"
+            f"<tr><td>{i + 1}</td><td>generated</td><td>{code_block(format_test(t))}</td>"
             "<td>–</td></tr>"
             for i, t in enumerate(generated)
         )
         return f'<table class="data tests"><tbody>{rows}</tbody></table>'
-    origins = test_origins(fn)
+    origins = origins_of(fn)
     report = _report_for(fn, str(result.get("code") or (fn.final or {}).get("code") or ""))
-    verdicts = test_verdicts(fn.tests, report)
+    verdicts = verdicts_of(fn.tests, report)
     rows = "".join(
         f'<tr class="test-row {esc(v["status"]).replace(" ", "-")}"><td>{i + 1}</td>'
-        f"<td>{esc(origins[i])}</td><td>{code_block(test_text(t))}</td>"
+        f"<td>{esc(origins[i])}</td><td>{code_block(format_test(t))}</td>"
         f'<td><span class="chip {esc(v["status"]).replace(" ", "-")}">{esc(v["status"])}</span> '
         f'<span class="msg">{esc(v["message"])}</span></td></tr>'
         for i, (t, v) in enumerate(zip(fn.tests, verdicts, strict=True))
@@ -243,7 +243,7 @@ def _judge_section(p: ProblemData) -> str:
         hidden = (
             '<details class="judge-hidden"><summary>Hidden tests (judge only: the solve loop '
             f"never saw these) · {facts.get('hidden_total', len(shown))}</summary>"
-            + "".join(code_block(test_text(t)) for t in shown)
+            + "".join(code_block(format_test(t)) for t in shown)
             + f"{tail}</details>"
         )
     elif facts.get("mode") == "differential":
@@ -263,6 +263,7 @@ def _judge_section(p: ProblemData) -> str:
 
 def problem_page(run: RunData, p: ProblemData) -> str:
     policy = str(run.summary["policy"])
+    budgets = run.summary.get("budgets") or {}
     result = p.result or {}
     fn = p.tree
     code = str(result.get("code") or "")
@@ -290,7 +291,8 @@ def problem_page(run: RunData, p: ProblemData) -> str:
         diagram = (
             '<div class="diagram"><h3>Path through the graph</h3>'
             '<p class="muted" id="path-of"></p>'
-            f"{policy_svg(policy)}{json_script('visits', _visits(fn, policy))}</div>"
+            f"{policy_svg(policy, budgets)}{json_script('visits', _visits(fn, policy, budgets))}"
+            "</div>"
         )
     parts.append(
         f'<section class="solve"><h2>Solve tree</h2><div class="solve-grid">'

@@ -36,8 +36,10 @@ def code_block(code: str, *, lang: str = "python", cls: str = "") -> str:
     return f'<pre class="code {cls}"><code>{body}</code></pre>'
 
 
-def test_text(test: Any) -> str:
+def format_test(test: Any) -> str:
     """A test as the loop stored it: Python source, or a stdio {input, output} pair."""
+    if isinstance(test, Mapping) and "args" in test:
+        return f"args: {test.get('args')!r}\nexpected: {test.get('expected')!r}"
     if isinstance(test, Mapping):
         return f"input:\n{test.get('input', '')}\nexpected output:\n{test.get('output', '')}"
     return str(test)

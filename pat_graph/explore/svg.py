@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -19,12 +20,30 @@ from pat_graph.plot import pareto_frontier
 BOX_W, BOX_H, GAP_X, GAP_Y = 132, 34, 28, 38
 
 
-@cache
-def policy_graph(policy: str) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
-    """(nodes, edges as (source, target, conditional)) of a policy's compiled graph."""
-    from pat_graph.diagrams import drawable
+def policy_graph(
+    policy: str, budgets: Mapping[str, Any] | None = None
+) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    """(nodes, edges as (source, target, conditional)) of the graph a run used: its policy
+    under its recorded budgets (a profile can rewire nodes, e.g. tests after the trial)."""
+    key = json.dumps(dict(budgets or {}), sort_keys=True, default=str)
+    return _policy_graph(policy, key)
 
-    graph = drawable(policy)
+
+@cache
+def _policy_graph(
+    policy: str, budgets_json: str
+) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
+    from pat_graph.diagrams import drawable
+    from pat_graph.policies import build_graph
+    from pat_graph.testing import ScriptedChatModel
+
+    budgets = json.loads(budgets_json)
+    try:
+        stand_in = ScriptedChatModel(respond=lambda purpose, messages: "")
+        builder = build_graph(policy, generator=stand_in, planner=stand_in, **budgets)
+        graph = builder.compile().get_graph()
+    except Exception:  # budgets this version does not know: the policy's default drawing
+        graph = drawable(policy)
     nodes = tuple(graph.nodes)
     edges = tuple((e.source, e.target, bool(e.conditional)) for e in graph.edges)
     return nodes, edges
@@ -65,6 +84,18 @@ def _layout(
     rows: dict[int, list[str]] = {}
     for n in nodes:
         rows.setdefault(rank[n], []).append(n)
+    # One top-down barycentre pass: order each rank by where its predecessors sit, which
+    # removes most crossings in graphs this small.
+    order: dict[str, float] = {}
+    for r in sorted(rows):
+        members = rows[r]
+        keys = {}
+        for i, n in enumerate(members):
+            preds = [order[u] for u, v, _ in edges if v == n and u in order and (u, v) not in back]
+            keys[n] = sum(preds) / len(preds) if preds else i - (len(members) - 1) / 2
+        members.sort(key=lambda n: keys[n])
+        for i, n in enumerate(members):
+            order[n] = i - (len(members) - 1) / 2
     width = max(len(r) for r in rows.values()) if rows else 1
     pos: dict[str, tuple[float, float]] = {}
     for r, members in rows.items():
@@ -74,10 +105,10 @@ def _layout(
     return pos, back
 
 
-def policy_svg(policy: str) -> str:
+def policy_svg(policy: str, budgets: Mapping[str, Any] | None = None) -> str:
     """The policy's graph; nodes carry `data-node`, edges `data-edge="u>v"` for the page's
     script to highlight the path of the function selected in the tree."""
-    nodes, edges = policy_graph(policy)
+    nodes, edges = policy_graph(policy, budgets)
     pos, back = _layout(nodes, edges)
     if not pos:
         return ""
@@ -86,8 +117,9 @@ def policy_svg(policy: str) -> str:
     parts = [
         f'<svg class="policy" viewBox="0 0 {right:.0f} {bottom:.0f}" width="{right:.0f}" '
         f'height="{bottom:.0f}" role="img" aria-label="graph of policy {html.escape(policy)}">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker></defs>',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0L10,5L0,10z"/></marker></defs>',
     ]
     for u, v, conditional in edges:
         (x1, y1), (x2, y2) = pos[u], pos[v]

@@ -233,7 +233,7 @@ def _round(update: Mapping[str, Any], number: int) -> dict[str, Any]:
     }
 
 
-def test_verdicts(tests: Sequence[Any], report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def verdicts_of(tests: Sequence[Any], report: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     """Per in-loop test: pass, fail (with the status and message verify kept) or unknown.
 
     `verify` keeps the first few failures only; when more tests failed than were kept, the

@@ -7,8 +7,9 @@ max depth 2, the strict profile so generated tests are asserts written beside th
 - `ex/plan` sum_even_squares: the trial fails; the plan calls `evens` (its trial passes) and
   `sum_squares` (its trial fails, so it plans one level deeper with `square_all`); the
   composition passes.
-- `ex/fail` median: every answer is wrong, and one generated test expects the wrong value, so it
-  also rejects the canonical solution (a generated-test false positive).
+- `ex/fail` median: the trial fails; the planned body (with helper `sort_copy`) is still wrong,
+  yet passes the in-loop tests because one generated test expects the wrong value. The judge
+  fails it, and the same generated test rejects the canonical solution (a false positive).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ TESTS = {
 TRIALS = {
     "add_one": ["def add_one(x: int) -> int:\n    return x + 1\n"],
     "sum_even_squares": [
-        "def sum_even_squares(xs: list[int]) -> int:\n    return sum(x for x in xs if x % 2 == 0)\n",
+        "def sum_even_squares(xs: list[int]) -> int:\n"
+        "    return sum(x for x in xs if x % 2 == 0)\n",
         "def sum_even_squares(xs: list[int]) -> int:\n    return sum(x * x for x in xs)\n",
         "def sum_even_squares(xs: list[int]) -> int:\n    return len(xs)\n",
     ],
@@ -138,13 +140,23 @@ PLANS = {
 
 # What the tree of each problem must show under the PaT policy (the browser test counts nodes).
 EXPECTED_PAT = {
-    "ex/easy": {"function": 1, "trial": 1, "candidate": N_SAMPLES, "round": 0, "composition": 0},
+    "ex/easy": dict(function=1, trial=1, candidate=N_SAMPLES, round=0, composition=0),
     # root + evens + sum_squares + square_all; two planning rounds (root's, sum_squares')
-    "ex/plan": {"function": 4, "trial": 4, "candidate": 4 * N_SAMPLES, "round": 2,
-                "composition": 2},  # fmt: skip
-    # root plans twice (rounds exhausted), each round with its own sort_copy helper
-    "ex/fail": {"function": 3, "trial": 3, "candidate": 3 * N_SAMPLES, "round": PLAN_ROUNDS,
-                "composition": PLAN_ROUNDS},  # fmt: skip
+    "ex/plan": {
+        "function": 4,
+        "trial": 4,
+        "candidate": 4 * N_SAMPLES,
+        "round": 2,
+        "composition": 2,
+    },
+    # root + sort_copy; the first composition passes the (partly wrong) in-loop tests
+    "ex/fail": {
+        "function": 2,
+        "trial": 2,
+        "candidate": 2 * N_SAMPLES,
+        "round": 1,
+        "composition": 1,
+    },
 }
 
 
