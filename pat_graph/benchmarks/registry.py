@@ -24,6 +24,7 @@ from pat_graph.benchmarks.evalplus_data import (
     humaneval_task,
     mbpp_plus_task,
 )
+from pat_graph.benchmarks.patches import statement_patches
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
 
@@ -114,7 +115,13 @@ def _load_builtin(name: str) -> Benchmark:
         keep = {line.strip() for line in raw.decode().splitlines() if line.strip()}
         tasks = filter_ids(tasks, keep)
     data_hash = digest.hexdigest()
-    tasks = [replace(t, data_hash=data_hash) for t in tasks]
+    tasks = [
+        replace(t, data_hash=data_hash, statement_patches=tuple(statement_patches(name, t.task_id)))
+        for t in tasks
+    ]
+    for task in tasks:
+        if task.statement_patches:
+            task.problem_for(True)  # a patch that no longer matches fails here, at load
     return Benchmark(name=name, data_hash=data_hash, tasks=tasks)
 
 

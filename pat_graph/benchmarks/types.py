@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pat_graph.benchmarks.patches import StatementPatch, apply_patches
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Test
 
@@ -37,6 +38,8 @@ class Task:
     reference_program: str | None = None
     # sha256 of the benchmark data the task came from: keys the reference-output cache.
     data_hash: str = ""
+    # Corrections to the statement's examples (benchmarks/patches.py); the judge never uses them.
+    statement_patches: tuple[StatementPatch, ...] = ()
 
     @property
     def task_id(self) -> str:
@@ -45,6 +48,13 @@ class Task:
     @property
     def has_plus(self) -> bool:
         return self.plus_inputs is not None
+
+    def problem_for(self, patched: bool = True) -> Problem:
+        """What the solver sees: the statement with its example patches applied (the
+        `benchmark_patches` knob), or exactly as shipped."""
+        if not patched or not self.statement_patches:
+            return self.problem
+        return apply_patches(self.problem, self.statement_patches)
 
 
 @dataclass(frozen=True)
