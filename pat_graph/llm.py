@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from pat_graph.cost import ledger_entry
+from pat_graph.thinking import strip_think, with_no_think
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class RoleModel:
     name: str
     input_price: float = 0.0  # USD per 1M input tokens
     output_price: float = 0.0  # USD per 1M output tokens
+    no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.thinking)
 
 
 def model_name(chat: BaseChatModel) -> str:
@@ -78,13 +80,16 @@ async def sample(
     """
     texts: list[str] = []
     entries: list[dict[str, Any]] = []
+    if model.no_think:
+        messages = with_no_think(messages)
     while len(texts) < n:
         want = n - len(texts)
         kwargs: dict[str, Any] = {"temperature": temperature}
         if want > 1:
             kwargs["n"] = want
         result = await model.chat.agenerate([list(messages)], **kwargs)
-        got = [g.text for g in (result.generations[0] if result.generations else [])]
+        # Thinking is never the answer; its tokens are still billed (usage comes from the server).
+        got = [strip_think(g.text) for g in (result.generations[0] if result.generations else [])]
         tokens_in, tokens_out, reported = _usage(result)
         entries.append(
             ledger_entry(

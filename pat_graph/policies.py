@@ -2,12 +2,16 @@
 
 - standard / best-of-n: generate + build_tests -> verify -> finalize (never plan)
 - pat: generate + build_tests -> verify -(failed)-> plan -> implement_helper* -> compose -> verify
+  (with `tests_after_candidate`, the paper profile, build_tests runs after generate, because the
+  tests are written after seeing a candidate, and may send the node back to a new trial when
+  test writing produced no test at all)
 - pbt: build_tests -> plan -> implement_helper* -> compose -> verify (plan first, FunCoder-style)
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -26,7 +30,12 @@ from pat_graph.nodes import (
     plan_node,
     verify_node,
 )
-from pat_graph.routing import route_after_build_tests, route_after_plan, route_after_verify
+from pat_graph.routing import (
+    route_after_build_tests,
+    route_after_plan,
+    route_after_tests,
+    route_after_verify,
+)
 from pat_graph.sandbox.base import Sandbox
 from pat_graph.state import SolveInput, SolveState
 
@@ -40,23 +49,28 @@ def build_graph(
     planner: BaseChatModel | RoleModel | None = None,
     sandbox: Sandbox | None = None,
     prices: Mapping[str, tuple[float, float]] | None = None,
+    profile: str | None = None,
     **budgets: Any,
 ) -> StateGraph:
     """An uncompiled graph for `policy`; compile it with any checkpointer.
 
     `planner` defaults to the generator (the homogeneous setting). `prices` maps a model name to
     (input, output) USD per million tokens for plain chat models; a RoleModel carries its own.
-    Budgets (n_samples, plan_rounds, max_depth, ...) default to the paper's configuration.
+    `profile` ("paper", the default, or "strict") picks the knob set; budgets (n_samples,
+    plan_rounds, max_depth, any knob of `pat_graph.budgets.Budgets`) override it.
     """
     if policy not in POLICIES:
         raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
-    gen = as_role_model(generator, prices)
-    plan_model = as_role_model(planner, prices) if planner is not None else gen
+    resolved = budgets_for(policy, budgets, profile=profile)
+    gen = replace(as_role_model(generator, prices), no_think=resolved.no_think)
+    plan_model = gen
+    if planner is not None:
+        plan_model = replace(as_role_model(planner, prices), no_think=resolved.no_think)
     deps = Deps(
         policy=policy,
         generator=gen,
         planner=plan_model if policy in PLANNING_POLICIES else None,
-        budgets=budgets_for(policy, budgets),
+        budgets=resolved,
         sandbox=sandbox,
     )
     builder = StateGraph(SolveState, input_schema=SolveInput)
@@ -69,6 +83,10 @@ def build_graph(
         builder.add_edge(START, "build_tests")
         builder.add_conditional_edges("build_tests", route_after_build_tests, ["plan", "generate"])
         builder.add_edge("generate", "verify")
+    elif resolved.tests_after_candidate:
+        builder.add_edge(START, "generate")
+        builder.add_edge("generate", "build_tests")
+        builder.add_conditional_edges("build_tests", route_after_tests, ["generate", "verify"])
     else:
         builder.add_edge(START, "generate")
         builder.add_edge(START, "build_tests")

@@ -14,6 +14,7 @@ SYSTEM = "You are an expert Python programmer. Answer with code in one ```python
 TRIAL_TASK = "Implement the function"
 PROGRAM_TASK = "Write a complete Python program"
 TESTS_TASK = "Write test assertions"
+CALLS_TASK = "Write test calls"  # paper profile: calls that pass when they do not raise
 PLAN_TASK = "Decompose the function"
 
 _TRIAL_SHOT_Q = f'''{TRIAL_TASK} `count_vowels`.
@@ -81,6 +82,10 @@ def _fence(code: str) -> str:
 
 def _statement(problem: dict[str, Any]) -> str:
     text = problem["prompt"].strip()
+    ancestors = str(problem.get("ancestors") or "").strip()
+    if ancestors:
+        # helper_context="code": the current code, ancestors (with the planner's bodies) first.
+        return "Current code:\n" + _fence(f"{ancestors}\n\n\n{text}")
     # Python statements are shown as code; prose statements (MBPP, contests) as they are.
     return _fence(text) if text.startswith(("def ", "from ", "import ", "class ", "@")) else text
 
@@ -118,6 +123,39 @@ def tests_messages(problem: dict[str, Any], n_tests: int) -> list[BaseMessage]:
     ]
 
 
+_CALLS_SHOT_Q = f'''{CALLS_TASK} for `count_vowels`: one call `count_vowels(...)` per line, \
+with inputs its docstring allows. Each call will be run later.
+
+```python
+def count_vowels(s: str) -> int:
+    """Return how many vowels (a, e, i, o, u, either case) s contains."""
+    return sum(1 for ch in s.lower() if ch in "aeiou")
+```'''
+_CALLS_SHOT_A = """```python
+count_vowels("")
+count_vowels("AEIOU")
+count_vowels("rhythm")
+count_vowels("Hello, World")
+```"""
+
+
+def call_tests_messages(problem: dict[str, Any], candidate: str | None) -> list[BaseMessage]:
+    """Paper profile: call tests written after seeing one trial candidate (the statement when
+    the trial gave none). A call passes when it neither raises nor times out."""
+    name = problem["entry_point"]
+    ask = (
+        f"{CALLS_TASK} for `{name}`: one call `{name}(...)` per line, with inputs its docstring "
+        f"allows. Each call will be run later.{_context_note(problem)}\n\n"
+    )
+    shown = _fence(candidate) if candidate else _statement(problem)
+    return [
+        SystemMessage(SYSTEM),
+        HumanMessage(_CALLS_SHOT_Q),
+        AIMessage(_CALLS_SHOT_A),
+        HumanMessage(ask + shown),
+    ]
+
+
 def _failure_lines(failures: Sequence[dict[str, Any]]) -> str:
     lines = []
     for failure in failures:
@@ -135,9 +173,14 @@ def plan_messages(
     known_helpers: Sequence[str],
     round_no: int,
     after_failure: bool = True,
+    feedback: bool = True,
 ) -> list[BaseMessage]:
     """The planner's request. After a failed trial (PaT) decomposition is mandatory; planning
-    first (PbT) asks for the same shape without a failure to show."""
+    first (PbT) asks for the same shape without a failure to show. Without `feedback` (paper
+    profile) the planner sees no attempt, no failing test and no round number: only the code,
+    the helpers implemented so far and the fixed sentence that decomposition is mandatory."""
+    if not feedback:
+        attempt, failures, round_no = None, (), 1
     name = problem.get("entry_point") or "main"
     why = (
         "A direct attempt failed its tests, so decomposition is mandatory"
@@ -167,3 +210,4 @@ def plan_messages(
         AIMessage(_PLAN_SHOT_A),
         HumanMessage("\n\n".join(parts)),
     ]
+

@@ -13,6 +13,12 @@ def route_after_verify(state: dict[str, Any]) -> Literal["plan", "finalize"]:
     return "plan" if state.get("status") == "failed" else "finalize"
 
 
+def route_after_tests(state: dict[str, Any]) -> Literal["generate", "verify"]:
+    """Paper profile: a trial whose test writing produced no test at all is run again (bounded
+    by the `trial_attempts` knob in build_tests, which writes `retrial`)."""
+    return "generate" if state.get("status") == "retrial" else "verify"
+
+
 def route_after_build_tests(state: dict[str, Any]) -> Literal["plan", "generate"]:
     """PbT: plan first while the depth allows it, else a plain trial."""
     return "plan" if state.get("status") == "plan_first" else "generate"
@@ -28,6 +34,12 @@ def route_after_plan(state: dict[str, Any]) -> list[Send] | Literal["compose", "
         return "compose"
     parent = state.get("problem") or {}
     depth = int(state.get("depth") or 0) + 1
+    # The planner's body goes along: under helper_context="code" a helper sees its ancestors' code.
+    plan_code = str(plan.get("code") or "")
     return [
-        Send("implement_helper", {"helper": s, "parent": parent, "depth": depth}) for s in stubs
+        Send(
+            "implement_helper",
+            {"helper": s, "parent": parent, "depth": depth, "plan_code": plan_code},
+        )
+        for s in stubs
     ]

@@ -98,6 +98,7 @@ async def solve(
     checkpointer: BaseCheckpointSaver | None = None,
     thread_id: str | None = None,
     on_event: EventCallback | None = None,
+    profile: str | None = None,
     **budgets: Any,
 ) -> Result:
     """Run one problem to completion and return the final program with its ledger.
@@ -105,9 +106,16 @@ async def solve(
     With a `checkpointer` and `thread_id`, an interrupted call can be resumed by calling again
     with the same thread id. `on_event` (sync or async) receives a `pat_graph.events.ProgressEvent`
     as each node finishes: which node, trial pass counts, planner calls, round, cost so far.
+    `profile` is "paper" (default: the authors' released code) or "strict"; budgets override it.
     """
     builder = build_graph(
-        policy, generator=generator, planner=planner, sandbox=sandbox, prices=prices, **budgets
+        policy,
+        generator=generator,
+        planner=planner,
+        sandbox=sandbox,
+        prices=prices,
+        profile=profile,
+        **budgets,
     )
     graph = builder.compile(checkpointer=checkpointer)
     config: dict[str, Any] = {"recursion_limit": builder.pat_deps.budgets.recursion_limit()}

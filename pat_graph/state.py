@@ -30,6 +30,7 @@ class SolveState(TypedDict, total=False):
     unimplemented: list[str]
     ledger: Annotated[list[dict[str, Any]], operator.add]
     final: dict[str, Any] | None
+    trial_no: int  # trials run at this node (paper: again while test writing gives no test)
 
 
 class SolveInput(TypedDict):
@@ -46,3 +47,4 @@ class HelperTask(TypedDict):
     helper: dict[str, Any]
     parent: dict[str, Any]
     depth: int
+    plan_code: NotRequired[str]  # the parent's planned body (helper_context="code")

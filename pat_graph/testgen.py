@@ -1,14 +1,17 @@
-"""Reading the generator's tests: only asserts that state an expected value are kept.
+"""Reading the generator's tests.
 
-A test that merely calls the function ("did not crash") verifies nothing and lets wrong code pass;
-the reference implementation accepted those, pat-graph does not.
+Strict profile (`test_style="assert"`): only asserts that state an expected value are kept. A
+test that merely calls the function ("did not crash") lets wrong code pass.
+Paper profile (`test_style="call"`): the authors' released code asks for bare calls `f(args)` and
+a call passes when it neither raises nor times out; its value is never checked. Such a call is
+kept as its own source line, which the sandbox runs as a test that passes when it completes.
 """
 
 from __future__ import annotations
 
 import ast
 
-from pat_graph.codeparse import extract_code
+from pat_graph.codeparse import extract_code, fenced_blocks
 
 
 def _calls(expr: ast.AST, name: str) -> bool:
@@ -41,3 +44,33 @@ def parse_generated_tests(text: str, entry_point: str, limit: int) -> list[str]:
         if len(tests) >= limit:
             break
     return tests
+
+
+def parse_call_tests(text: str, entry_point: str, limit: int) -> list[str]:
+    """Top-level calls `entry_point(...)` from a reply (one statement each), deduplicated, at
+    most `limit`. Anything else in the block (asserts, prints, assignments) is ignored."""
+    tests: list[str] = []
+    for src in fenced_or_whole(text):
+        try:
+            body = ast.parse(src).body
+        except (SyntaxError, ValueError):
+            continue
+        for node in body:
+            call = node.value if isinstance(node, ast.Expr) else None
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Name)
+                and call.func.id == entry_point
+            ):
+                line = ast.unparse(call)
+                if line not in tests:
+                    tests.append(line)
+            if len(tests) >= limit:
+                return tests
+    return tests
+
+
+def fenced_or_whole(text: str) -> list[str]:
+    """Every Python block of a reply, or the reply itself when it has no fence."""
+    blocks = fenced_blocks(text)
+    return blocks if blocks else [text]

@@ -27,6 +27,7 @@ _PURPOSES = (
     (prompts.TRIAL_TASK, "trial"),
     (prompts.PROGRAM_TASK, "program"),
     (prompts.TESTS_TASK, "tests"),
+    (prompts.CALLS_TASK, "tests"),  # the paper profile's call tests
     (prompts.PLAN_TASK, "plan"),
 )
 

@@ -1,62 +1,117 @@
 """The in-loop tests: the statement's visible tests, its docstring examples (parsed, no LLM), and
-tests the generator writes with expected values. Hidden benchmark tests never get here."""
+tests the generator writes. Hidden benchmark tests never get here.
+
+What the generator writes depends on the profile (docs/fidelity.md, items 1 and 6):
+- strict: asserts with expected values, written from the statement alone, next to the trial;
+- paper: bare calls `f(args)` (a call passes when it neither raises nor times out), written after
+  seeing one trial candidate; MBPP statements and helpers get no statement tests; a trial that
+  ends with no test at all is run again (up to `trial_attempts` trials).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pat_graph import prompts
+from pat_graph import codeparse, prompts
 from pat_graph.doctests import example_tests
 from pat_graph.llm import sample
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.verify import can_plan
-from pat_graph.testgen import parse_generated_tests
+from pat_graph.preamble import DEFAULT_IMPORTS
+from pat_graph.testgen import parse_call_tests, parse_generated_tests
+
+
+def is_mbpp(problem: dict[str, Any]) -> bool:
+    """MBPP(+) tasks, by their id ("Mbpp/2"): the released configuration gives them no
+    statement tests."""
+    return str(problem.get("task_id") or "").lower().startswith("mbpp/")
+
+
+def statement_tests_allowed(deps: Deps, problem: dict[str, Any], depth: int) -> bool:
+    budgets = deps.budgets
+    if depth > 0 and not budgets.helper_examples:
+        return False
+    return budgets.statement_tests_mbpp or not is_mbpp(problem)
+
+
+def _takes_no_arguments(problem: dict[str, Any]) -> bool:
+    signature = codeparse.target_signature(problem["prompt"], problem["entry_point"])
+    return signature is not None and not any(signature)
+
+
+async def write_tests(
+    deps: Deps, state: dict[str, Any], seen: set[str]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The generator's tests for this node and the ledger of the requests that wrote them."""
+    problem = state["problem"]
+    budgets = deps.budgets
+    name = problem["entry_point"]
+    limit = budgets.n_generated_tests
+    if budgets.test_style == "call":
+        if _takes_no_arguments(problem):
+            return [f"{name}()"], []  # nothing to choose: the call itself (no request)
+        candidates = list(state.get("candidates") or [])
+        shown = candidates[0].replace(DEFAULT_IMPORTS, "").strip() if candidates else None
+        messages = prompts.call_tests_messages(problem, shown)
+    else:
+        messages = prompts.tests_messages(problem, limit)
+    ledger: list[dict[str, Any]] = []
+    for _ in range(budgets.test_retries):
+        texts, entries = await sample(
+            deps.generator,
+            messages,
+            n=1,
+            temperature=budgets.test_temperature,
+            role="generator",
+            purpose="tests",
+            depth=state.get("depth", 0),
+        )
+        ledger += entries
+        text = texts[0] if texts else ""
+        if budgets.test_style == "call":
+            parsed = parse_call_tests(text, name, limit)
+        else:
+            parsed = parse_generated_tests(text, name, limit)
+        generated = [t for t in parsed if t not in seen]
+        if generated:
+            return generated, ledger
+    return [], ledger
 
 
 def build_tests_node(deps: Deps):
     async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
         problem = state["problem"]
         budgets = deps.budgets
-        visible = list(problem.get("tests") or [])
+        depth = state.get("depth", 0)
+        use_statement = statement_tests_allowed(deps, problem, depth)
+        visible = list(problem.get("tests") or []) if use_statement else []
         examples: list[str] = []
         generated: list[str] = []
         ledger: list[dict[str, Any]] = []
         if problem.get("kind") != "stdio":
-            examples = [
-                t
-                for t in example_tests(problem["prompt"], problem["entry_point"])
-                if t not in visible
-            ]
+            if use_statement:
+                examples = [
+                    t
+                    for t in example_tests(problem["prompt"], problem["entry_point"])
+                    if t not in visible
+                ]
             if budgets.generate_tests and budgets.n_generated_tests > 0:
-                for _ in range(budgets.test_retries):
-                    texts, entries = await sample(
-                        deps.generator,
-                        prompts.tests_messages(problem, budgets.n_generated_tests),
-                        n=1,
-                        temperature=budgets.test_temperature,
-                        role="generator",
-                        purpose="tests",
-                        depth=state.get("depth", 0),
-                    )
-                    ledger += entries
-                    seen = set(visible) | set(examples)
-                    generated = [
-                        t
-                        for t in parse_generated_tests(
-                            texts[0] if texts else "",
-                            problem["entry_point"],
-                            budgets.n_generated_tests,
-                        )
-                        if t not in seen
-                    ]
-                    if generated:
-                        break
+                generated, ledger = await write_tests(deps, state, set(visible) | set(examples))
+        tests = visible + examples + generated
         update: dict[str, Any] = {}
         if deps.policy == "pbt":
-            update["status"] = "plan_first" if can_plan(deps, state.get("depth", 0)) else "trial"
+            update["status"] = "plan_first" if can_plan(deps, depth) else "trial"
+        elif budgets.tests_after_candidate:
+            again = (
+                deps.policy == "pat"
+                and not tests
+                and budgets.generate_tests
+                and int(state.get("trial_no") or 1) < budgets.trial_attempts
+            )
+            update["status"] = "retrial" if again else "tested"
         return {
             **update,
-            "tests": visible + examples + generated,
+            "tests": tests,
             "test_origin": {
                 "visible": len(visible),
                 "examples": len(examples),

@@ -10,6 +10,7 @@ from typing import Any
 
 from pat_graph import codeparse, stdio_program
 from pat_graph.nodes.deps import Deps
+from pat_graph.preamble import DEFAULT_IMPORTS, with_default_imports
 
 
 def missing_helper(name: str) -> str:
@@ -20,13 +21,19 @@ def missing_helper(name: str) -> str:
 
 
 def compose_program(
-    problem: dict[str, Any], plan: dict[str, Any], helpers: dict[str, Any]
+    problem: dict[str, Any],
+    plan: dict[str, Any],
+    helpers: dict[str, Any],
+    default_imports: bool = False,
 ) -> tuple[str, list[str]]:
     parts: list[str] = []
     unimplemented: list[str] = []
     for name in sorted(helpers):
         code = helpers[name].get("code")
-        if code:
+        if code and default_imports:
+            # Helpers arrive with the block already; one copy at the top is enough (item 8).
+            code = code.replace(DEFAULT_IMPORTS, "")
+        if code and code.strip():
             parts.append(code.strip())
     for stub in plan.get("stubs", []):
         if not (helpers.get(stub["name"]) or {}).get("code"):
@@ -40,13 +47,19 @@ def compose_program(
         context = codeparse.prompt_context(problem["prompt"], problem["entry_point"])
         if context:
             parts.insert(0, context)
-    return "\n\n\n".join(parts) + "\n", unimplemented
+    program = "\n\n\n".join(parts) + "\n"
+    if default_imports:
+        program = with_default_imports(program)
+    return program, unimplemented
 
 
 def compose_node(deps: Deps):
     async def compose(state: dict[str, Any]) -> dict[str, Any]:
         program, unimplemented = compose_program(
-            state["problem"], state["plan"] or {"code": "", "stubs": []}, state.get("helpers") or {}
+            state["problem"],
+            state["plan"] or {"code": "", "stubs": []},
+            state.get("helpers") or {},
+            default_imports=deps.budgets.default_imports,
         )
         return {"phase": "plan", "candidates": [program], "unimplemented": unimplemented}
 

@@ -9,12 +9,14 @@ from typing import Any
 from pat_graph import codeparse, prompts
 from pat_graph.llm import sample
 from pat_graph.nodes.deps import Deps
+from pat_graph.preamble import DEFAULT_IMPORTS
 
 
 def plan_node(deps: Deps):
     async def plan(state: dict[str, Any]) -> dict[str, Any]:
         if deps.planner is None:
             return {"status": "plan_failed"}
+        budgets = deps.budgets
         problem = state["problem"]
         round_no = state.get("round", 0) + 1
         entry = problem.get("entry_point") or "main"
@@ -23,33 +25,44 @@ def plan_node(deps: Deps):
             signature = codeparse.target_signature(problem["prompt"], entry)
         helpers = state.get("helpers") or {}
         known = {name for name, h in helpers.items() if h.get("code")}
+        # Paper (items 2, 7): the helpers implemented so far are shown as code; strict: headers.
+        field = "code" if budgets.helper_context == "code" else "header"
+        known_helpers = [_shown(helpers[name][field]) for name in sorted(known)]
         best = state.get("best")
-        messages = prompts.plan_messages(
-            problem,
-            attempt=best["code"] if best else None,
-            failures=best["failures"] if best else [],
-            known_helpers=[helpers[name]["header"] for name in sorted(known)],
-            round_no=round_no,
-            after_failure=deps.policy == "pat",
-        )
         ledger: list[dict[str, Any]] = []
-        parsed = None
-        for _ in range(deps.budgets.parse_retries):
-            texts, entries = await sample(
-                deps.planner,
-                messages,
-                n=1,
-                temperature=deps.budgets.plan_temperature,
-                role="planner",
-                purpose="plan",
-                depth=state.get("depth", 0),
+        while True:
+            messages = prompts.plan_messages(
+                problem,
+                attempt=best["code"] if best else None,
+                failures=best.get("failures", []) if best else [],
+                known_helpers=known_helpers,
+                round_no=round_no,
+                after_failure=deps.policy == "pat",
+                feedback=budgets.planner_feedback,
             )
-            ledger += entries
-            parsed = codeparse.parse_plan(texts[0] if texts else "", entry, signature, known)
+            parsed = None
+            for _ in range(budgets.parse_retries):
+                texts, entries = await sample(
+                    deps.planner,
+                    messages,
+                    n=1,
+                    temperature=budgets.plan_temperature,
+                    role="planner",
+                    purpose="plan",
+                    depth=state.get("depth", 0),
+                )
+                ledger += entries
+                parsed = codeparse.parse_plan(texts[0] if texts else "", entry, signature, known)
+                if parsed is not None:
+                    break
             if parsed is not None:
                 break
-        if parsed is None:
-            return {"round": round_no, "plan": None, "status": "plan_failed", "ledger": ledger}
+            # Paper (item 4): an answer unparsable after the retries uses up the round and
+            # planning goes on; strict: planning ends here. The loop stays inside this node so
+            # the only way into `plan` is still the edge out of `verify`.
+            if budgets.on_parse_failure != "next_round" or round_no >= budgets.plan_rounds:
+                return {"round": round_no, "plan": None, "status": "plan_failed", "ledger": ledger}
+            round_no += 1
         return {
             "round": round_no,
             "plan": {"code": parsed.code, "stubs": [asdict(s) for s in parsed.stubs]},
@@ -58,3 +71,8 @@ def plan_node(deps: Deps):
         }
 
     return plan
+
+
+def _shown(code: str) -> str:
+    """A helper as the planner sees it: without the default import block every program has."""
+    return code.replace(DEFAULT_IMPORTS, "").strip()

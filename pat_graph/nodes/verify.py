@@ -70,8 +70,7 @@ def _after_trial(
 ) -> dict[str, Any]:
     best = None
     if candidates:
-        # Most tests passed; ties go to the earliest sample (deterministic, never "the last").
-        i = max(range(len(candidates)), key=lambda k: (summaries[k]["passed"], -k))
+        i = pick(summaries, deps.budgets.trial_tie_break, n_tests)
         best = {"code": candidates[i], "origin": "trial", **summaries[i]}
     if best is not None and best["passed"] == n_tests:
         status = "passed"
@@ -80,6 +79,18 @@ def _after_trial(
     else:
         status = "final"
     return {"best": best, "status": status}
+
+
+def pick(summaries: list[dict[str, Any]], tie_break: str, n_tests: int) -> int:
+    """The candidate passing most tests. Ties go to the earliest sample (strict) or, as the
+    released code's `>=` scan does, to the latest (paper, item 6); with no test at all the
+    released code takes the first sample, and so does this."""
+    order = range(len(summaries))
+    if n_tests == 0:
+        return 0
+    if tie_break == "later":
+        return max(order, key=lambda k: (summaries[k]["passed"], k))
+    return max(order, key=lambda k: (summaries[k]["passed"], -k))
 
 
 def _after_composition(
@@ -91,16 +102,33 @@ def _after_composition(
         "unimplemented": list(state.get("unimplemented") or []),
         **summaries[0],
     }
-    scores = [*state.get("scores", []), current["passed"]]
+    previous = state.get("scores", [])
+    scores = [*previous, current["passed"]]
     best = state.get("best")
-    if best is None or current["passed"] > best["passed"]:
+    budgets = deps.budgets
+    plateau = bool(previous) and _plateau(budgets.plateau_rule, current["passed"], previous[-1])
+    if budgets.answer_after_planning == "best":
+        # strict: the argmax over the trial and every composition
+        if best is None or current["passed"] > best["passed"]:
+            best = current
+    elif not (plateau and current["passed"] < current["total"]):
+        # paper (item 3): once planned, the answer is a composition: this round's, except on a
+        # plateau, where the previous round's (already `best`) is kept
         best = current
     if current["passed"] == current["total"]:
         status = "passed"
-    elif state.get("round", 1) >= deps.budgets.plan_rounds:
+    elif state.get("round", 1) >= budgets.plan_rounds:
         status = "exhausted"
-    elif len(scores) >= 2 and scores[-2] > 0 and scores[-1] <= scores[-2]:
+    elif plateau:
         status = "plateau"
     else:
         status = "failed"
     return {"best": best, "scores": scores, "status": status}
+
+
+def _plateau(rule: str, score: int, previous: int) -> bool:
+    """Paper (item 4): stop when 0 < p <= p_prev (a drop to 0 plans again). Strict: stop when
+    the previous round passed something and this round passes no more."""
+    if rule == "paper":
+        return 0 < score <= previous
+    return previous > 0 and score <= previous

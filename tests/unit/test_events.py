@@ -11,6 +11,8 @@ from tests.unit.test_events_scenario import PRICES, RuleSandbox, generator, plan
 
 
 async def run_events(**kwargs) -> list[ProgressEvent]:
+    # The counts below are the strict profile's (assert tests written next to the trial).
+    kwargs.setdefault("profile", "strict")
     events: list[ProgressEvent] = []
     result = await solve(
         problem(),

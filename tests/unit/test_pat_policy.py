@@ -1,10 +1,12 @@
-"""PaT's routing invariants with a scripted model and the real sandbox."""
+"""PaT's routing invariants with a scripted model and the real sandbox, under the strict profile
+(pat-graph's variant: expected-value tests, planner feedback, best-of-everything). The paper
+profile's behaviour is covered item by item in test_fidelity_pat.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from pat_graph import solve
+from pat_graph import solve as _solve
 from pat_graph.cost import cost_usd, summarize
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.graph_fixtures import (
@@ -17,6 +19,12 @@ from tests.unit.graph_fixtures import (
     add_sq_problem,
     responder,
 )
+
+
+async def solve(*args, **kwargs):
+    kwargs.setdefault("sandbox", RecordingSandbox())
+    return await _solve(*args, profile="strict", **kwargs)
+
 
 SQUARE_OK = fenced("def square(x):\n    return x * x")
 SQUARE_WRONG = fenced("def square(x):\n    return x + x")
