@@ -13,6 +13,7 @@ import io
 import keyword
 import token
 import tokenize
+from functools import lru_cache
 
 _BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 _SOFT = frozenset({"self", "cls", *keyword.softkwlist})
@@ -45,8 +46,12 @@ _FSTRING_TYPES = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
 def highlight(code: str) -> str:
-    """HTML for `code` (escaped; spans `kw fn bi sk st nu co op`), for use inside <pre>."""
+    """HTML for `code` (escaped; spans `kw fn bi sk st nu co op`), for use inside <pre>.
+
+    Cached: the same program recurs on a page (a trial sample that became the final answer) and
+    across pages (identical samples, shared helpers)."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):

@@ -108,7 +108,12 @@ def _layout(
 def policy_svg(policy: str, budgets: Mapping[str, Any] | None = None) -> str:
     """The policy's graph; nodes carry `data-node`, edges `data-edge="u>v"` for the page's
     script to highlight the path of the function selected in the tree."""
-    nodes, edges = policy_graph(policy, budgets)
+    return _policy_svg(policy, json.dumps(dict(budgets or {}), sort_keys=True, default=str))
+
+
+@cache
+def _policy_svg(policy: str, budgets_json: str) -> str:
+    nodes, edges = _policy_graph(policy, budgets_json)
     pos, back = _layout(nodes, edges)
     if not pos:
         return ""
