@@ -35,12 +35,14 @@ run: $(VENV)/.installed-run
 	$(BIN)/pat-graph run --benchmark humaneval --limit $(K) --policy standard --generator local \
 		--run demo-standard --db $(DEMO_DB)
 	$(BIN)/pat-graph report --db $(DEMO_DB) --baseline demo-standard --plot $(OUT)/pareto.png
+	$(BIN)/pat-graph explore --db $(DEMO_DB) --out $(OUT)/explore
 	$(BIN)/pat-graph export --run demo-pat --db $(DEMO_DB) --out $(OUT)/demo-pat.samples.jsonl
 	$(BIN)/pat-graph export --run demo-standard --db $(DEMO_DB) --out $(OUT)/demo-standard.samples.jsonl
 	@echo
 	@echo "database: $(DEMO_DB)   (run 'make run' again: finished problems are skipped)"
 	@echo "samples:  $(OUT)/demo-pat.samples.jsonl, $(OUT)/demo-standard.samples.jsonl"
 	@echo "plot:     $(OUT)/pareto.png"
+	@echo "explorer: $(OUT)/explore/index.html   (open it in a browser; no server needed)"
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks

@@ -1,4 +1,4 @@
-"""`pat-graph`: run, report, export, evaluate, graph, benchmarks, serve-local, prune.
+"""`pat-graph`: run, report, export, evaluate, graph, benchmarks, serve-local, prune, explore.
 
 Every configuration mistake is found before the first LLM call and reported as one line that
 says what to fix (exit 2); work already recorded in the database is never touched by such errors.
@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prune", help="delete finished problems' checkpoints, keep results")
     pr.add_argument("--run", required=True, dest="run_name")
     pr.add_argument("--db", default=DEFAULT_DB)
+
+    xp = sub.add_parser("explore", help="write a static HTML explorer of runs and solve trees")
+    xp.add_argument("--db", default=DEFAULT_DB)
+    xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
+    xp.add_argument("--out", required=True, metavar="DIR")
     return p
 
 
@@ -280,6 +285,12 @@ async def _dispatch(args: argparse.Namespace) -> int:
         await load_summaries(args.db, [args.run_name])  # same messages for a bad db or run
         n = await prune_run(args.db, args.run_name)
         print(f"pruned the checkpoints of {n} finished problems of {args.run_name}")
+        return 0
+    if args.command == "explore":
+        from pat_graph.explore import write_site
+
+        index, seconds = await write_site(args.db, args.out, args.runs)
+        print(f"explorer written in {seconds:.1f}s; open {index}")
         return 0
     raise AssertionError(args.command)
 
