@@ -1,4 +1,5 @@
-"""Studio entry point for the `pbt` policy (see graphs/_studio.py for model configuration)."""
+"""Studio entry point for the `pbt` policy, FunCoder (alias `funcoder`; see graphs/_studio.py
+for model configuration). FunCoder's divide uses the planner slot (default: the generator)."""
 
 from graphs._studio import studio_graph
 

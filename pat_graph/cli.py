@@ -17,10 +17,11 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from pat_graph.budgets import POLICIES
+from pat_graph.budgets import POLICIES, POLICY_ALIASES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
 
 DEFAULT_DB = "runs.sqlite"
+POLICY_CHOICES = (*POLICIES, *POLICY_ALIASES)  # `funcoder` is `pbt`; runs record the canonical name
 PROBE_TIMEOUT_S = 3.0
 
 
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--benchmark", required=True, help="built-in name or a .jsonl file")
     run.add_argument("--limit", type=int, help="only the first N problems")
     run.add_argument("--task", action="append", default=[], help="only this task id (repeatable)")
-    run.add_argument("--policy", default="pat", choices=POLICIES)
+    run.add_argument("--policy", default="pat", choices=POLICY_CHOICES)
     run.add_argument("--generator", required=True, help="model name from the config, or 'local'")
     run.add_argument("--planner", help="model name for planning (default: the generator)")
     run.add_argument("--run", required=True, dest="run_name", help="run name; reuse it to resume")
@@ -66,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--concurrency", type=int, default=2)
 
     gr = sub.add_parser("graph", help="draw a policy's graph")
-    gr.add_argument("--policy", default="pat", choices=POLICIES)
+    gr.add_argument("--policy", default="pat", choices=POLICY_CHOICES)
     gr.add_argument("--format", default="mermaid", choices=("mermaid", "ascii", "png"))
     gr.add_argument("--out")
 
@@ -297,6 +298,8 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "policy", None):
+        args.policy = canonical_policy(args.policy)
     try:
         if args.command == "benchmarks":
             from pat_graph.benchmarks import list_benchmarks

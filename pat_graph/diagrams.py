@@ -19,7 +19,7 @@ from pathlib import Path
 
 from langchain_core.runnables.graph import Graph
 
-from pat_graph.budgets import POLICIES
+from pat_graph.budgets import POLICIES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
 from pat_graph.policies import build_graph
 from pat_graph.testing import ScriptedChatModel
@@ -104,6 +104,7 @@ def png(policy: str) -> bytes:
 
 def render(policy: str, fmt: str) -> str | bytes:
     """The entry point `pat-graph graph` uses: text for mermaid/ascii, PNG bytes for png."""
+    policy = canonical_policy(policy)
     if policy not in POLICIES:
         raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
     if fmt == "mermaid":

@@ -5,7 +5,7 @@
   (with `tests_after_candidate`, the paper profile, build_tests runs after generate, because the
   tests are written after seeing a candidate, and may send the node back to a new trial when
   test writing produced no test at all)
-- pbt: build_tests -> plan -> implement_helper* -> compose -> verify (plan first, FunCoder-style)
+- codet, pbt (FunCoder): wired in pat_graph/baselines.py from the shared nodes and their own
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
-from pat_graph.budgets import POLICIES, budgets_for
+from pat_graph.baselines import BASELINES, wire_baseline
+from pat_graph.budgets import POLICIES, budgets_for, canonical_policy
 from pat_graph.errors import ConfigError
 from pat_graph.llm import RoleModel, as_role_model
 from pat_graph.nodes import (
@@ -31,7 +32,6 @@ from pat_graph.nodes import (
     verify_node,
 )
 from pat_graph.routing import (
-    route_after_build_tests,
     route_after_plan,
     route_after_tests,
     route_after_verify,
@@ -39,7 +39,7 @@ from pat_graph.routing import (
 from pat_graph.sandbox.base import Sandbox
 from pat_graph.state import SolveInput, SolveState
 
-PLANNING_POLICIES = ("pat", "pbt")
+PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
 
 
 def build_graph(
@@ -59,6 +59,7 @@ def build_graph(
     `profile` ("paper", the default, or "strict") picks the knob set; budgets (n_samples,
     plan_rounds, max_depth, any knob of `pat_graph.budgets.Budgets`) override it.
     """
+    policy = canonical_policy(policy)  # FunCoder / CodeT: `funcoder` is `pbt`
     if policy not in POLICIES:
         raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
     resolved = budgets_for(policy, budgets, profile=profile)
@@ -74,16 +75,17 @@ def build_graph(
         sandbox=sandbox,
     )
     builder = StateGraph(SolveState, input_schema=SolveInput)
+    if policy in BASELINES:  # FunCoder / CodeT: their own wiring (pat_graph/baselines.py)
+        wire_baseline(builder, deps)
+        deps.builder = builder
+        builder.pat_deps = deps  # type: ignore[attr-defined]
+        return builder
     builder.add_node("generate", generate_node(deps))
     builder.add_node("build_tests", build_tests_node(deps))
     builder.add_node("verify", verify_node(deps))
     builder.add_node("finalize", finalize_node(deps))
     builder.add_edge("finalize", END)
-    if policy == "pbt":
-        builder.add_edge(START, "build_tests")
-        builder.add_conditional_edges("build_tests", route_after_build_tests, ["plan", "generate"])
-        builder.add_edge("generate", "verify")
-    elif resolved.tests_after_candidate:
+    if resolved.tests_after_candidate:
         builder.add_edge(START, "generate")
         builder.add_edge("generate", "build_tests")
         builder.add_conditional_edges("build_tests", route_after_tests, ["generate", "verify"])

@@ -211,3 +211,257 @@ def plan_messages(
         HumanMessage("\n\n".join(parts)),
     ]
 
+
+# FunCoder / CodeT ---------------------------------------------------------------------------
+# The baselines' requests, written after FunCoder's released prompts (what each request shows and
+# asks for), in pat-graph's own words. docs/fidelity.md lists what each one contains.
+
+DIVIDE_TASK = "Write the function"
+CONQUER_TASK = "Rewrite the function"
+INPUTS_TASK = "Write test inputs"
+
+_DIVIDE_SYSTEM = (
+    "You are an expert Python programmer who solves a problem by writing Python functions. "
+    "Write the function you are asked for, working from the current code only (never from code "
+    "in earlier turns). Keep its name, arguments and docstring. You may import libraries. If one "
+    "function is too hard to write at once, you may split it into smaller functions: call them, "
+    "and declare each new one at the end of your code as a stub (signature and a docstring that "
+    "says what it does, body `...`); they will be written later. Answer with code in one "
+    "```python fenced block."
+)
+_CONQUER_SYSTEM = (
+    "You are an expert Python programmer who solves a problem by writing Python functions. "
+    "Implement the function you are asked for, working from the current code only. Keep its "
+    "name, arguments and docstring. Reuse the functions that are already implemented. You may "
+    "import libraries. Answer with code in one ```python fenced block."
+)
+_INPUTS_SYSTEM = (
+    "You are a careful software tester. Given a Python function, write inputs to call it with: "
+    "each a one-line call of the function. Respect its signature and docstring and never write "
+    "an input the docstring does not allow. Use no imports besides those the code already has. "
+    "Keep inputs small but varied: common cases and edge cases."
+)
+_CODET_SYSTEM = (
+    "You are a careful software tester. Given a Python function, write assertions that check "
+    "its behaviour, one per line, each calling the function and comparing with the value it must "
+    "return. Respect its signature and docstring. Use no imports besides those the code already "
+    "has. Keep inputs and outputs simple: common cases and edge cases."
+)
+
+_DIVIDE_SHOT_Q = f'''{DIVIDE_TASK} `count_common_primes`.
+
+Current code:
+```python
+def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""
+```
+
+Think step by step, then complete `count_common_primes` so that it does what its docstring says.'''
+_DIVIDE_SHOT_A = '''The primes of a and of b can be found separately; the answer is the size \
+of the intersection.
+
+```python
+def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""
+    return len(prime_divisors(a) & prime_divisors(b))
+
+
+def prime_divisors(n: int) -> set:
+    """Return the set of distinct primes dividing n (empty for n < 2)."""
+    ...
+```'''
+_DIVIDE_LEAF_Q = f'''{DIVIDE_TASK} `prime_divisors`.
+
+Current code:
+```python
+def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""
+    return len(prime_divisors(a) & prime_divisors(b))
+
+
+def prime_divisors(n: int) -> set:
+    """Return the set of distinct primes dividing n (empty for n < 2)."""
+```
+
+Think step by step, then complete `prime_divisors` so that it does what its docstring says.'''
+_DIVIDE_LEAF_A = '''Trial division is short enough to write directly.
+
+```python
+def prime_divisors(n: int) -> set:
+    """Return the set of distinct primes dividing n (empty for n < 2)."""
+    found = set()
+    d = 2
+    while d * d <= n:
+        while n % d == 0:
+            found.add(d)
+            n //= d
+        d += 1
+    if n >= 2:
+        found.add(n)
+    return found
+```'''
+
+_CONQUER_SHOT_Q = f'''{CONQUER_TASK} `count_common_primes`.
+
+Current code:
+```python
+def prime_divisors(n: int) -> set:
+    """Return the set of distinct primes dividing n (empty for n < 2)."""
+    found = set()
+    d = 2
+    while d * d <= n:
+        while n % d == 0:
+            found.add(d)
+            n //= d
+        d += 1
+    if n >= 2:
+        found.add(n)
+    return found
+
+
+def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""
+```
+
+Think step by step, then implement `count_common_primes` using the functions above where they \
+help. It must do this: "Return how many distinct primes divide both a and b."'''
+_CONQUER_SHOT_A = '''```python
+def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""
+    return len(prime_divisors(a) & prime_divisors(b))
+```'''
+
+_INPUTS_SHOT_Q = f'''{INPUTS_TASK} for `balanced`: calls of the form `balanced(...)`, one per \
+line. They will be run later.
+
+```python
+def balanced(s: str) -> bool:
+    """Whether every bracket in s ('()', '[]', '{{}}') is closed in the right order."""
+    pairs = {{")": "(", "]": "[", "}}": "{{"}}
+    stack = []
+    for c in s:
+        if c in pairs:
+            if not stack or stack.pop() != pairs[c]:
+                return False
+        else:
+            stack.append(c)
+    return not stack
+```'''
+_INPUTS_SHOT_A = '''```python
+balanced("")
+balanced("()")
+balanced("([]{})")
+balanced("(]")
+balanced("((")
+balanced("}{")
+```'''
+
+_CODET_SHOT_Q = f'''{TESTS_TASK} for `lcm`, one per line. They will be run later.
+
+```python
+def lcm(a: int, b: int) -> int:
+    """Return the least common multiple of two positive integers."""
+```'''
+_CODET_SHOT_A = """```python
+assert lcm(4, 6) == 12
+assert lcm(5, 5) == 5
+assert lcm(1, 9) == 9
+assert lcm(7, 3) == 21
+```"""
+
+
+def _docstring_line(docstring: str) -> str:
+    return " ".join(docstring.split())
+
+
+def _current_code(parts: Sequence[str]) -> str:
+    return _fence("\n\n\n".join(p.strip() for p in parts if p and p.strip()))
+
+
+def _show(problem: dict[str, Any], helper_codes: Sequence[str] = ()) -> str:
+    """The statement as FunCoder shows it: Python statements as current code (after the
+    functions already written), prose statements as text under that code."""
+    text = problem["prompt"].strip()
+    if text.startswith(("def ", "from ", "import ", "class ", "@")):
+        return "Current code:\n" + _current_code([*helper_codes, text])
+    code = "Current code:\n" + _current_code(helper_codes) + "\n\n" if helper_codes else ""
+    return code + "The problem:\n" + text
+
+
+def _stdio_note(problem: dict[str, Any]) -> str:
+    if problem.get("kind") != "stdio":
+        return ""
+    return (
+        " Write it as a function `main()` that reads standard input and prints the answer to "
+        "standard output; write no code outside functions besides imports."
+    )
+
+
+def divide_messages(problem: dict[str, Any], docstring: str) -> list[BaseMessage]:
+    """FunCoder's divide: write the function; helpers are optional, declared as stubs."""
+    name = problem.get("entry_point") or "main"
+    ask = (
+        f"{DIVIDE_TASK} `{name}`.{_context_note(problem)}\n\n{_show(problem)}\n\n"
+        f"Think step by step, then complete `{name}` so that it does what its docstring says"
+        + (f': "{_docstring_line(docstring)}"' if docstring else "")
+        + f".{_stdio_note(problem)}"
+    )
+    return [
+        SystemMessage(_DIVIDE_SYSTEM),
+        HumanMessage(_DIVIDE_SHOT_Q),
+        AIMessage(_DIVIDE_SHOT_A),
+        HumanMessage(_DIVIDE_LEAF_Q),
+        AIMessage(_DIVIDE_LEAF_A),
+        HumanMessage(ask),
+    ]
+
+
+def conquer_messages(
+    problem: dict[str, Any], docstring: str, helper_codes: Sequence[str]
+) -> list[BaseMessage]:
+    """FunCoder's conquer: the function again, with its implemented helpers shown above it and
+    its own body hidden (the statement's stub comes last)."""
+    name = problem.get("entry_point") or "main"
+    ask = (
+        f"{CONQUER_TASK} `{name}`.{_context_note(problem)}\n\n{_show(problem, helper_codes)}\n\n"
+        f"Think step by step, then implement `{name}` using the functions above where they help."
+        + (f' It must do this: "{_docstring_line(docstring)}"' if docstring else "")
+        + _stdio_note(problem)
+    )
+    return [
+        SystemMessage(_CONQUER_SYSTEM),
+        HumanMessage(_CONQUER_SHOT_Q),
+        AIMessage(_CONQUER_SHOT_A),
+        HumanMessage(ask),
+    ]
+
+
+def inputs_messages(name: str, candidate: str, n_inputs: int = 0) -> list[BaseMessage]:
+    """FunCoder's input writing: one candidate's code is shown, calls are asked for (no
+    expected values); FunCoder names no number, `n_inputs` > 0 asks for that many."""
+    how_many = f"{n_inputs} calls" if n_inputs > 0 else "calls"
+    ask = (
+        f"{INPUTS_TASK} for `{name}`: {how_many} of the form `{name}(...)`, one per line. "
+        f"They will be run later.\n\n{_fence(candidate)}"
+    )
+    return [
+        SystemMessage(_INPUTS_SYSTEM),
+        HumanMessage(_INPUTS_SHOT_Q),
+        AIMessage(_INPUTS_SHOT_A),
+        HumanMessage(ask),
+    ]
+
+
+def codet_tests_messages(name: str, candidate: str, n_tests: int = 0) -> list[BaseMessage]:
+    """CodeT's test writing as FunCoder runs it: one candidate is shown, asserts are asked for."""
+    how_many = f"{n_tests} " if n_tests > 0 else ""
+    ask = (
+        f"{TESTS_TASK} for `{name}`: {how_many}lines of the form `assert {name}(...) == "
+        f"expected`. They will be run later.\n\n{_fence(candidate)}"
+    )
+    return [
+        SystemMessage(_CODET_SYSTEM),
+        HumanMessage(_CODET_SHOT_Q),
+        AIMessage(_CODET_SHOT_A),
+        HumanMessage(ask),
+    ]

@@ -43,3 +43,16 @@ def route_after_plan(state: dict[str, Any]) -> list[Send] | Literal["compose", "
         )
         for s in stubs
     ]
+
+
+# FunCoder / CodeT ----------------------------------------------------------------------------
+
+
+def route_after_divide(state: dict[str, Any]) -> list[Send] | Literal["generate", "finalize"]:
+    """FunCoder: every new helper is written first (one `implement_helper` each, one level
+    deeper), then the node is conquered; a node without new helpers is conquered at once. A divide
+    that failed, or a node past the depth limit, is finished unwritten."""
+    if state.get("status") != "divided":
+        return "finalize"
+    routed = route_after_plan({**state, "status": "planned"})
+    return "generate" if routed == "compose" else routed

@@ -1,7 +1,8 @@
 """A scripted chat model for tests (ours and users'): deterministic replies, honest usage.
 
 `ScriptedChatModel(respond)` calls `respond(purpose, messages)` for every sample, where purpose is
-"trial", "tests", "plan" or "program" (recognised from pat-graph's prompts) or "other". It honours
+"trial", "tests", "plan", "program", "divide", "conquer" or "inputs" (recognised from pat-graph's
+prompts) or "other". It honours
 `n`, reports usage once per request the way OpenAI-compatible servers do, and records every call.
 """
 
@@ -29,6 +30,9 @@ _PURPOSES = (
     (prompts.TESTS_TASK, "tests"),
     (prompts.CALLS_TASK, "tests"),  # the paper profile's call tests
     (prompts.PLAN_TASK, "plan"),
+    (prompts.DIVIDE_TASK, "divide"),  # FunCoder (pbt)
+    (prompts.CONQUER_TASK, "conquer"),
+    (prompts.INPUTS_TASK, "inputs"),
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from pat_graph.explore.data import ProblemData, RunData
@@ -40,6 +41,8 @@ def _cell(key: str, s: dict[str, Any], href: str) -> str:
         return f"{calls.get('generator', 0)} / {calls.get('planner', 0)}"
     if key == "cost_usd":
         return usd(value)
+    if key == "benchmark":  # a file benchmark's name, its path on hover
+        return f'<span title="{esc(value)}">{esc(Path(str(value)).name)}</span>'
     return esc("–" if value is None else value)
 
 
@@ -118,6 +121,7 @@ def problem_file(p: ProblemData) -> str:
 
 def run_page(run: RunData) -> str:
     s = run.summary
+    bench = Path(str(s["benchmark"])).name
     rows = []
     for p in run.problems:
         r = p.result or {}
@@ -137,7 +141,7 @@ def run_page(run: RunData) -> str:
         )
     body = f"""
 <h1>Run {esc(run.name)}</h1>
-<p class="muted">{esc(s["policy"])} on {esc(s["benchmark"])} · generator {esc(s["generator"])} ·
+<p class="muted">{esc(s["policy"])} on {esc(bench)} · generator {esc(s["generator"])} ·
 planner {esc(s["planner"] or "–")} · pass@1 {pct(s["pass_at_1"])} · cost {usd(s["cost_usd"])}</p>
 <div class="filters">
   <label>task id <input id="search" type="search" placeholder="search task id" autofocus></label>

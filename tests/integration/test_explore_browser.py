@@ -194,3 +194,15 @@ def test_generated_false_positive_is_reported(site: Path, browser: Browser) -> N
         ".map(r => r.cells[1].textContent)"
     )
     assert tests == ["generated", "generated"]
+
+
+def test_pruned_run_keeps_results_and_says_the_tree_is_gone(site: Path, tmp_path: Path) -> None:
+    db = tmp_path / "runs.sqlite"
+    shutil.copyfile(site.parent / "runs.sqlite", db)
+    assert main(["prune", "--db", str(db), "--run", RUN_PAT]) == 0
+    out = tmp_path / "site"
+    assert main(["explore", "--db", str(db), "--run", RUN_PAT, "--out", str(out)]) == 0
+    page = _problem_page(out, RUN_PAT, "ex/plan").read_text()
+    assert 'id="no-tree"' in page
+    assert "sum_squares" in page  # the final program, from the stored result
+    assert "sum_even_squares" in page.split('class="statement"', 1)[1]  # from the benchmark

@@ -23,15 +23,6 @@ NEGATE = '''def negate(x: int) -> int:
     -2
     """
 '''
-PLAN_NEGATE = '''def negate(x: int) -> int:
-    """Return -x."""
-    return flip(x)
-
-
-def flip(x: int) -> int:
-    """Return -x."""
-    ...
-'''
 
 
 async def test_standard_never_plans_even_when_its_one_sample_fails():
@@ -80,39 +71,39 @@ async def test_best_of_n_breaks_ties_by_the_earliest_sample_in_strict(profile, k
 
 
 @pytest.mark.parametrize("n_problems", [2])
-async def test_pbt_plans_at_the_root_for_every_problem(n_problems):
+async def test_pbt_divides_at_the_root_for_every_problem(n_problems):
+    """FunCoder writes (divides) first at every node, even where a direct trial would pass;
+    test_funcoder.py checks the rest of its call pattern."""
     gen = ScriptedChatModel(
         respond=responder(
             {
-                ("trial", "add_sq"): fenced(RIGHT_ADD_SQ),
-                ("trial", "square"): fenced("def square(x):\n    return x * x"),
-                ("trial", "negate"): fenced("def negate(x):\n    return -x"),
-                ("trial", "flip"): fenced("def flip(x):\n    return -x"),
+                ("conquer", "add_sq"): fenced(RIGHT_ADD_SQ),
+                ("conquer", "negate"): fenced("def negate(x):\n    return -x"),
+                ("inputs", "*"): fenced("add_sq(1, 2)\nnegate(3)"),
             }
         )
     )
     plan = ScriptedChatModel(
         respond=responder(
-            {("plan", "add_sq"): fenced(PLAN_ADD_SQ), ("plan", "negate"): fenced(PLAN_NEGATE)}
+            {
+                ("divide", "add_sq"): fenced(RIGHT_ADD_SQ),
+                ("divide", "negate"): fenced("def negate(x):\n    return -x"),
+            }
         )
     )
     problems = [add_sq_problem(), Problem("t/negate", NEGATE, "negate")]
     for problem in problems[:n_problems]:
-        result = await solve(
-            problem, generator=gen, planner=plan, policy="pbt", max_depth=1, generate_tests=False
-        )
+        result = await solve(problem, generator=gen, planner=plan, policy="pbt")
         assert result.verified
-        assert result.origin == "round 1"
-    root_plans = [c.target for c in plan.calls]
-    assert root_plans == ["add_sq", "negate"]
-    # even though a direct trial would have passed, PbT never tried one at the root
-    assert not [c for c in gen.calls if c.purpose == "trial" and c.target in ("add_sq", "negate")]
+        assert result.planner_calls == 1
+    assert [c.target for c in plan.calls] == ["add_sq", "negate"]
+    assert not [c for c in gen.calls if c.purpose == "trial"]
 
 
 def test_unknown_policy_and_budget_are_config_errors_that_say_what_to_use():
     gen = ScriptedChatModel(respond=responder({}))
-    with pytest.raises(ConfigError, match="choose one of: standard, best-of-n, pbt, pat"):
-        build_graph("funcoder", generator=gen)
+    with pytest.raises(ConfigError, match="choose one of: standard, best-of-n, codet, pbt, pat"):
+        build_graph("planless", generator=gen)
     with pytest.raises(ConfigError, match=r"unknown budget.*n_sample.*known budgets"):
         build_graph("pat", generator=gen, n_sample=3)
     with pytest.raises(ConfigError, match="plan_rounds=0"):
@@ -121,9 +112,9 @@ def test_unknown_policy_and_budget_are_config_errors_that_say_what_to_use():
 
 def test_only_planning_policies_have_a_plan_node():
     gen = ScriptedChatModel(respond=responder({}))
-    nodes = {
-        p: set(build_graph(p, generator=gen).nodes) for p in ("standard", "best-of-n", "pbt", "pat")
-    }
-    assert "plan" not in nodes["standard"] and "plan" not in nodes["best-of-n"]
+    policies = ("standard", "best-of-n", "codet", "pbt", "pat")
+    nodes = {p: set(build_graph(p, generator=gen).nodes) for p in policies}
+    assert not {"plan"} & (nodes["standard"] | nodes["best-of-n"] | nodes["codet"])
     assert {"generate", "verify", "plan", "implement_helper", "compose"} <= nodes["pat"]
-    assert nodes["pat"] == nodes["pbt"]
+    # FunCoder shares plan/generate/verify names and helper recursion, but never composes
+    assert nodes["pbt"] == nodes["pat"] - {"compose"}

@@ -68,13 +68,15 @@ def test_png_is_rendered_locally(policy: str) -> None:
 
 
 def test_dot_source_has_the_graph_edges_with_dashed_routers() -> None:
-    dot = dot_source(drawable("pbt"))
-    assert '"build_tests" -> "plan" [style=dashed];' in dot
+    dot = dot_source(drawable("pat"))
+    assert '"verify" -> "plan" [style=dashed];' in dot
     assert '"implement_helper" -> "compose";' in dot
+    assert '"__start__" -> "plan";' in dot_source(drawable("pbt"))
 
 
 def test_unknown_policy_or_format_says_what_to_use() -> None:
     with pytest.raises(ConfigError, match="best-of-n"):
-        render("funcoder", "mermaid")
+        render("planless", "mermaid")
+    assert render("funcoder", "mermaid") == render("pbt", "mermaid")  # an alias
     with pytest.raises(ConfigError, match="mermaid, ascii, png"):
         render("pat", "svg")

@@ -1,0 +1,133 @@
+"""CodeT as FunCoder's codebase runs it: `build_tests` and `verify` of the `codet` policy.
+
+The candidates are the trial's samples (`generate`, `n_samples` of them) plus the draft FunCoder's
+runner always adds, which for CodeT is the statement's own function (a stub: it returns None, or
+does nothing for a stdio program). build_tests (after generate): the generator is shown one
+candidate, picked with the run's seed, and writes assert tests (one request at
+`test_temperature`, asked again while none can be read). verify: each candidate's score is the
+number of those asserts it passes (`pat_graph.consensus.codet_scores`); argmax, seeded tie-break.
+A stdio problem has no function to assert on: its statement samples are the tests instead.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from typing import Any
+
+from pat_graph import codeparse, prompts
+from pat_graph.consensus import codet_scores, pick, tie_break_rng
+from pat_graph.llm import sample
+from pat_graph.nodes.consensus import _function_source
+from pat_graph.nodes.deps import Deps
+from pat_graph.preamble import with_default_imports
+
+
+def parse_asserts(text: str, name: str, limit: int = 0) -> list[str]:
+    """`assert name(...) ...` lines from a reply, line by line, deduplicated; at most `limit`
+    when limit > 0 (FunCoder names no number and keeps every one)."""
+    blocks = codeparse.fenced_blocks(text) or [text]
+    tests: list[str] = []
+    for block in blocks:
+        for line in block.splitlines():
+            if not line.strip().startswith(f"assert {name}("):
+                continue
+            try:
+                stmt = ast.parse(line.strip()).body
+            except SyntaxError:
+                continue
+            if len(stmt) == 1 and isinstance(stmt[0], ast.Assert):
+                test = ast.unparse(ast.Assert(test=stmt[0].test, msg=None))
+                if test not in tests:
+                    tests.append(test)
+            if 0 < limit <= len(tests):
+                return tests
+    return tests
+
+
+def statement_stub(deps: Deps, problem: dict[str, Any]) -> str:
+    """The draft CodeT's runner adds: the statement's function as given (no body)."""
+    if problem.get("kind") == "stdio":
+        return "pass\n"
+    stub = problem["prompt"].rstrip() + "\n"
+    if not codeparse.parses(stub):
+        stub = f"def {problem['entry_point']}(*args, **kwargs):\n    return None\n"
+    return with_default_imports(stub) if getattr(deps.budgets, "default_imports", True) else stub
+
+
+def codet_tests_node(deps: Deps):
+    async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
+        problem = state["problem"]
+        budgets = deps.budgets
+        candidates = [statement_stub(deps, problem), *(state.get("candidates") or [])]
+        if problem.get("kind") == "stdio":
+            visible = list(problem.get("tests") or [])
+            return {
+                "candidates": candidates,
+                "tests": visible,
+                "generated_tests": [],
+                "test_origin": {"visible": len(visible), "generated": 0},
+            }
+        name = problem["entry_point"]
+        rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), "shown")
+        messages = prompts.codet_tests_messages(
+            name, _function_source(rng.choice(candidates), name), budgets.codet_tests
+        )
+        tests: list[str] = []
+        ledger: list[dict[str, Any]] = []
+        for _ in range(budgets.test_retries):
+            texts, entries = await sample(
+                deps.generator,
+                messages,
+                n=1,
+                temperature=budgets.test_temperature,
+                role="generator",
+                purpose="tests",
+                depth=state.get("depth", 0),
+            )
+            ledger += entries
+            tests = parse_asserts(texts[0] if texts else "", name, budgets.codet_tests)
+            if tests:
+                break
+        return {
+            "candidates": candidates,
+            "tests": tests,
+            "generated_tests": tests,
+            "test_origin": {"generated": len(tests)},
+            "ledger": ledger,
+        }
+
+    return build_tests
+
+
+def codet_verify_node(deps: Deps):
+    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+        problem = state["problem"]
+        tests = list(state.get("tests") or [])
+        candidates = list(state.get("candidates") or [])
+        unique = list(dict.fromkeys(candidates))
+        sandbox = deps.get_sandbox()
+        reports = await asyncio.gather(
+            *(
+                sandbox.run_tests(
+                    code,
+                    tests,
+                    kind=problem.get("kind", "function"),
+                    timeout_s=deps.budgets.timeout_s,
+                    entry_point=problem.get("entry_point") or None,
+                )
+                for code in unique
+            )
+        )
+        passed = {c: [o.passed for o in r.outcomes] for c, r in zip(unique, reports, strict=True)}
+        scores = codet_scores([passed[c] for c in candidates])
+        chosen = pick(scores, tie_break_rng(deps.budgets.seed, problem.get("task_id", "")))
+        summaries = [{"passed": int(s), "total": len(tests)} for s in scores]
+        best = None
+        if chosen >= 0:
+            origin = "statement stub" if chosen == 0 else f"sample {chosen}"
+            best = {"code": candidates[chosen], "origin": origin, **summaries[chosen]}
+            best["failures"] = []
+        return {"best": best, "reports": summaries, "status": "chosen"}
+
+    return verify

@@ -1,0 +1,180 @@
+"""FunCoder's functional consensus: `build_tests` and `verify` of the `pbt` policy.
+
+build_tests (after conquer): the generator is shown one candidate (picked with the run's seed,
+as FunCoder picks one at random) and writes inputs: one-line calls, no expected values, one
+request at `test_temperature`, asked again (`test_retries`) while no call can be read. A function
+without parameters is simply called once, without a request. At the root the statement's
+examples are unit tests besides (stdio samples; MBPP prompt asserts only with
+`statement_tests_mbpp`); a stdio root gets no generated inputs (FunCoder's xCodeEval setting).
+
+verify: every candidate runs on every unit test (`run_tests`) and every input (`run_calls`); the
+scores are `pat_graph.consensus.consensus_scores`, argmax with a seeded tie-break.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from typing import Any
+
+from pat_graph import codeparse, prompts
+from pat_graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
+from pat_graph.doctests import example_tests
+from pat_graph.llm import sample
+from pat_graph.nodes.deps import Deps
+from pat_graph.nodes.divide import target_name
+from pat_graph.sandbox.compare import same_output
+
+
+def statement_unit_tests(problem: dict[str, Any], statement_tests_mbpp: bool) -> list[Any]:
+    """The root's unit tests: what the statement shows (never hidden tests)."""
+    visible = list(problem.get("tests") or [])
+    if problem.get("kind") == "stdio":
+        return visible
+    if not statement_tests_mbpp and str(problem.get("task_id", "")).startswith("Mbpp/"):
+        visible = []  # FunCoder's MBPP setting has no unit tests at the root
+    examples = [
+        t for t in example_tests(problem["prompt"], problem["entry_point"]) if t not in visible
+    ]
+    return visible + examples
+
+
+def parse_calls(text: str, name: str, limit: int = 0) -> list[str]:
+    """One-line calls `name(...)` from a reply, line by line (a bad line loses only itself),
+    deduplicated; at most `limit` when limit > 0."""
+    blocks = codeparse.fenced_blocks(text) or [text]
+    calls: list[str] = []
+    for block in blocks:
+        for line in block.splitlines():
+            if not line.strip().startswith(f"{name}("):
+                continue
+            try:
+                expr = ast.parse(line.strip(), mode="eval").body
+            except SyntaxError:
+                continue
+            if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+                call = ast.unparse(expr)
+                if expr.func.id == name and call not in calls:
+                    calls.append(call)
+            if 0 < limit <= len(calls):
+                return calls
+    return calls
+
+
+def _has_parameters(problem: dict[str, Any]) -> bool:
+    fn = codeparse.find_function(problem["prompt"], target_name(problem))
+    if fn is None:
+        return True
+    a = fn.args
+    return bool(a.posonlyargs or a.args or a.vararg or a.kwonlyargs or a.kwarg)
+
+
+def _function_source(program: str, name: str) -> str:
+    tree = codeparse.parse_module(program)
+    fn = codeparse.find_function(tree, name) if tree is not None else None
+    if fn is None:
+        return program
+    return ast.get_source_segment(program, fn) or program
+
+
+def consensus_tests_node(deps: Deps):
+    async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
+        problem = state["problem"]
+        depth = state.get("depth", 0)
+        budgets = deps.budgets
+        candidates = list(state.get("candidates") or [])
+        unit: list[Any] = []
+        if depth == 0:
+            unit = statement_unit_tests(problem, getattr(budgets, "statement_tests_mbpp", True))
+        calls: list[str] = []
+        ledger: list[dict[str, Any]] = []
+        wants_inputs = (
+            problem.get("kind") != "stdio"
+            and state.get("status") == "conquered"
+            and bool(candidates)
+        )
+        name = target_name(problem)
+        if wants_inputs and not _has_parameters(problem):
+            calls = [f"{name}()"]
+        elif wants_inputs:
+            rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), depth, "shown")
+            shown = _function_source(rng.choice(candidates), name)
+            messages = prompts.inputs_messages(name, shown, budgets.consensus_inputs)
+            for _ in range(budgets.test_retries):
+                texts, entries = await sample(
+                    deps.generator,
+                    messages,
+                    n=1,
+                    temperature=budgets.test_temperature,
+                    role="generator",
+                    purpose="inputs",
+                    depth=depth,
+                )
+                ledger += entries
+                calls = parse_calls(texts[0] if texts else "", name, budgets.consensus_inputs)
+                if calls:
+                    break
+        return {
+            "tests": unit,
+            "generated_tests": calls,
+            "test_origin": {"unit": len(unit), "generated": len(calls)},
+            "ledger": ledger,
+        }
+
+    return build_tests
+
+
+def consensus_verify_node(deps: Deps):
+    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+        problem = state["problem"]
+        kind = problem.get("kind", "function")
+        unit = list(state.get("tests") or [])
+        calls = list(state.get("generated_tests") or [])
+        candidates = list(state.get("candidates") or [])
+        if not candidates:
+            return {"best": None, "reports": [], "status": "final"}
+        unique = list(dict.fromkeys(candidates))
+        sandbox = deps.get_sandbox()
+        entry = problem.get("entry_point") or None
+        timeout = deps.budgets.timeout_s
+
+        async def run(code: str) -> list[Outcome]:
+            row: list[Outcome] = []
+            if unit:
+                report = await sandbox.run_tests(
+                    code, unit, kind=kind, timeout_s=timeout, entry_point=entry
+                )
+                row += [Outcome(o.passed, True, unit=True) for o in report.outcomes]
+            if calls:
+                outs = await sandbox.run_calls(
+                    code, calls, kind="function", timeout_s=timeout, entry_point=entry
+                )
+                row += [Outcome.of(o) for o in outs]
+            return row
+
+        rows_by_code = dict(
+            zip(unique, await asyncio.gather(*(run(c) for c in unique)), strict=True)
+        )
+        rows = [rows_by_code[c] for c in candidates]
+        scores = consensus_scores(rows, same=same_output)
+        rng = tie_break_rng(deps.budgets.seed, problem.get("task_id", ""), state.get("depth", 0))
+        chosen = pick(scores, rng)
+        reports = [
+            {
+                "score": scores[i],
+                "passed": sum(1 for o in row if o.unit and o.ok),
+                "total": len(unit),
+                "crashes": sum(1 for o in row if not o.ok),
+            }
+            for i, row in enumerate(rows)
+        ]
+        best = {
+            "code": candidates[chosen],
+            "origin": "divide" if chosen == 0 else f"conquer {chosen}",
+            "unimplemented": list(state.get("unimplemented") or []),
+            **reports[chosen],
+            "failures": [],
+        }
+        return {"best": best, "reports": reports, "status": "chosen"}
+
+    return verify
