@@ -347,14 +347,14 @@ def balanced(s: str) -> bool:
             stack.append(c)
     return not stack
 ```'''
-_INPUTS_SHOT_A = '''```python
+_INPUTS_SHOT_A = """```python
 balanced("")
 balanced("()")
 balanced("([]{})")
 balanced("(]")
 balanced("((")
 balanced("}{")
-```'''
+```"""
 
 _CODET_SHOT_Q = f'''{TESTS_TASK} for `lcm`, one per line. They will be run later.
 
