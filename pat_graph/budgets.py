@@ -214,3 +214,14 @@ def budgets_for(
         Budgets(),
         **{**PROFILES[chosen], "profile": chosen, **POLICY_DEFAULTS[policy], **overrides},
     )
+
+
+def knob_changes(budgets: dict[str, Any]) -> dict[str, Any]:
+    """The recorded knobs that differ from their profile's values (policy defaults and
+    `--budget` overrides): what `report` shows next to the profile. Runs recorded before
+    profiles existed have no "profile" and give {}."""
+    profile = budgets.get("profile")
+    if profile not in PROFILES:
+        return {}
+    base = profile_values(profile)
+    return {k: v for k, v in budgets.items() if k in base and base[k] != v}

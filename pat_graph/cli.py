@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from pat_graph.budgets import POLICIES, POLICY_ALIASES, canonical_policy
+from pat_graph.budgets import POLICIES, POLICY_ALIASES, PROFILE_NAMES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
 
 DEFAULT_DB = "runs.sqlite"
@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="config file (default: ./pat.toml)")
     run.add_argument("--seed", type=int)
     run.add_argument("--budget", action="append", default=[], metavar="KEY=VALUE")
+    run.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        help="paper (default: the PaT authors' released code) or strict (pat-graph's variant); "
+        "--budget KEY=VALUE overrides single knobs on top (docs/fidelity.md)",
+    )
     run.add_argument("--sandbox", default="auto", choices=("auto", "bwrap", "process"))
     run.add_argument("--prune", action="store_true", help="drop finished problems' checkpoints")
     run.add_argument("--verbose", action="store_true", help="print graph nodes as they finish")
@@ -85,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
     xp.add_argument("--out", required=True, metavar="DIR")
     return p
+
+
+def _with_profile(budgets: dict[str, Any], profile: str | None) -> dict[str, Any]:
+    """`--profile` as the `profile` knob, so it is recorded with the run's other knobs."""
+    if profile and budgets.setdefault("profile", profile) != profile:
+        raise ConfigError(f"--profile {profile} and --budget profile={budgets['profile']} disagree")
+    return budgets
 
 
 def _budgets(pairs: Sequence[str]) -> dict[str, Any]:
@@ -188,7 +201,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             planner=plan,
             generator_spec=chosen["generator"],
             planner_spec=chosen.get("planner"),
-            budgets=_budgets(args.budget),
+            budgets=_with_profile(_budgets(args.budget), args.profile),
             db_path=args.db,
             concurrency=args.concurrency,
             max_concurrency=args.max_concurrency,

@@ -6,11 +6,13 @@ crash and resume is the same as one from an uninterrupted run.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pat_graph.budgets import knob_changes
 from pat_graph.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.store import ResultRow, RunRecord, Store, open_db
@@ -43,6 +45,9 @@ def summarize_run(record: RunRecord, rows: Sequence[ResultRow]) -> dict[str, Any
         "planner": None if record.planner is None else record.planner.get("name"),
         "seed": record.seed,
         "budgets": record.budgets,
+        # issue 10: the profile and the knobs set on top of it (policy defaults, --budget)
+        "profile": record.budgets.get("profile"),
+        "knobs": knob_changes(record.budgets),
         "problems": problems,
         "done": n,
         "errored": len(errored),
@@ -111,6 +116,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
+def _profile_text(s: Mapping[str, Any]) -> str:
+    """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
+    profile = s.get("profile") or "- (recorded before profiles)"
+    knobs = s.get("knobs") or {}
+    if not knobs:
+        return profile
+    return profile + " + " + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(knobs.items()))
+
+
 def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
     """One block per run: readable in a terminal and pasteable into an issue."""
     blocks: list[str] = []
@@ -119,6 +133,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
         rows = [
             ("benchmark", s["benchmark"]),
             ("policy", s["policy"]),
+            ("profile", _profile_text(s)),
             ("models", f"generator={s['generator']} planner={s['planner'] or '-'}"),
             ("problems", f"{s['done']} done, {s['errored']} errored, {s['problems']} selected"),
             ("pass@1", f"{_pct(s['pass_at_1'])} (plus {_pct(s['pass_at_1_plus'])})"),
