@@ -178,6 +178,8 @@ def _tests_section(fn: FunctionTree | None, result: Mapping[str, Any]) -> str:
             for i, t in enumerate(generated)
         )
         return f'<table class="data tests"><tbody>{rows}</tbody></table>'
+    if not fn.tests:
+        return '<p class="muted">no in-loop tests</p>'
     origins = origins_of(fn)
     report = _report_for(fn, str(result.get("code") or (fn.final or {}).get("code") or ""))
     verdicts = verdicts_of(fn.tests, report)
@@ -298,7 +300,8 @@ def problem_page(run: RunData, p: ProblemData) -> str:
         f'<section class="solve"><h2>Solve tree</h2><div class="solve-grid">'
         f'<div class="tree-wrap">{tree}</div>{diagram}</div></section>'
     )
-    parts.append(f'<section class="final"><h2>Final program</h2>{code_block(code)}</section>')
+    program = code_block(code) if code.strip() else '<p class="muted">no program</p>'
+    parts.append(f'<section class="final"><h2>Final program</h2>{program}</section>')
     parts.append(
         f'<section class="tests"><h2>In-loop tests</h2>{_tests_section(fn, result)}</section>'
     )
