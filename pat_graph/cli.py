@@ -1,21 +1,23 @@
-"""`pat-graph`: run, report, export, evaluate, graph, benchmarks, serve-local, prune, explore.
+"""`pat-graph`: run, report, export, evaluate, graph, benchmarks, serve-local, prune, delete,
+explore.
 
 Every configuration mistake is found before the first LLM call and reported as one line that
 says what to fix (exit 2); work already recorded in the database is never touched by such errors.
+No error path prints a traceback or leaves the process hanging (see tests/unit/test_cli_errors.py).
 """
 
 from __future__ import annotations
 
+# Only what `--help` needs is imported here: everything else is imported by the command that
+# uses it, so start-up stays fast (benchmarks/startup.py).
 import argparse
-import asyncio
 import contextlib
-import inspect
 import json
+import os
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
 
 from pat_graph.budgets import POLICIES, POLICY_ALIASES, PROFILE_NAMES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
@@ -60,11 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true")
     rep.add_argument("--plot", metavar="FILE.png")
     rep.add_argument("--baseline", metavar="RUN", help="report cost relative to this run")
+    rep.add_argument("--force", action="store_true", help="overwrite --plot FILE even if foreign")
 
     exp = sub.add_parser("export", help="write EvalPlus samples of a run")
     exp.add_argument("--run", required=True, dest="run_name")
     exp.add_argument("--db", default=DEFAULT_DB)
     exp.add_argument("--out", required=True)
+    exp.add_argument("--force", action="store_true", help="overwrite --out even if foreign")
 
     ev = sub.add_parser("evaluate", help="judge a samples file on a benchmark")
     ev.add_argument("--benchmark", required=True)
@@ -76,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     gr.add_argument("--policy", default="pat", choices=POLICY_CHOICES)
     gr.add_argument("--format", default="mermaid", choices=("mermaid", "ascii", "png"))
     gr.add_argument("--out")
+    gr.add_argument("--force", action="store_true", help="overwrite --out even if foreign")
 
     sub.add_parser("benchmarks", help="list built-in benchmarks")
 
@@ -86,11 +91,51 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--run", required=True, dest="run_name")
     pr.add_argument("--db", default=DEFAULT_DB)
 
+    de = sub.add_parser("delete", help="delete a run: settings, results, checkpoints, ledger")
+    de.add_argument("--run", required=True, dest="run_name")
+    de.add_argument("--db", default=DEFAULT_DB)
+    de.add_argument("--force", action="store_true", help="also when it has finished results")
+
     xp = sub.add_parser("explore", help="write a static HTML explorer of runs and solve trees")
     xp.add_argument("--db", default=DEFAULT_DB)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
     xp.add_argument("--out", required=True, metavar="DIR")
     return p
+
+
+def _budgets(pairs: Sequence[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs, each value checked against the type of its `Budgets` field, so a knob
+    added to the dataclass is covered without touching this code. Unknown keys are left for
+    `budgets_for`, which names the known ones."""
+    import dataclasses
+    import typing
+
+    from pat_graph.budgets import Budgets
+
+    hints = typing.get_type_hints(Budgets)
+    defaults = {f.name: f.default for f in dataclasses.fields(Budgets)}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--budget {pair!r}: write KEY=VALUE, e.g. --budget n_samples=3")
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if key not in hints:
+            out[key] = value
+            continue
+        ok, value = _typed(value, raw, hints[key])
+        if not ok:
+            example = json.dumps(defaults.get(key))
+            raise ConfigError(
+                f"--budget {key}={raw}: {key} takes {_describe(hints[key])}, "
+                f"e.g. --budget {key}={example}"
+            )
+        out[key] = value
+    return out
 
 
 def _with_profile(budgets: dict[str, Any], profile: str | None) -> dict[str, Any]:
@@ -100,33 +145,78 @@ def _with_profile(budgets: dict[str, Any], profile: str | None) -> dict[str, Any
     return budgets
 
 
-def _budgets(pairs: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--budget {pair!r}: write KEY=VALUE, e.g. --budget n_samples=3")
-        try:
-            out[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            out[key.strip()] = raw
-    return out
+def _typed(value: Any, raw: str, hint: Any) -> tuple[bool, Any]:
+    """(accepted, value converted to the field's type)."""
+    origin = get_origin(hint)
+    if origin is Literal:
+        for choice in get_args(hint):
+            if value == choice or raw == str(choice):
+                return True, choice
+        return False, value
+    if origin is Union or type(hint).__name__ == "UnionType":
+        for arm in get_args(hint):
+            if arm is type(None):
+                if value is None:
+                    return True, None
+                continue
+            ok, converted = _typed(value, raw, arm)
+            if ok:
+                return True, converted
+        return False, value
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        return number, float(value) if number else value
+    if hint is str:
+        return True, value if isinstance(value, str) else raw
+    return True, value  # a type this check does not know: the dataclass validates it
 
 
-def _probe(spec: Any) -> None:
-    """Fail fast on a server that is down, rather than erroring every problem after retries."""
+def _describe(hint: Any) -> str:
+    origin = get_origin(hint)
+    if origin is Literal:
+        return "one of " + ", ".join(str(c) for c in get_args(hint))
+    if origin is Union or type(hint).__name__ == "UnionType":
+        return " or ".join(_describe(a) for a in get_args(hint))
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    return names.get(hint, "null" if hint is type(None) else getattr(hint, "__name__", str(hint)))
+
+
+def _probe(spec: Any, api_key: str) -> None:
+    """Fail fast on a server that is down, rejects the key, or is not an OpenAI-style API,
+    rather than erroring every problem after retries."""
+    import urllib.error
+    import urllib.request
+
     url = f"{spec.base_url}/models"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api_key}"})
     try:
-        with urllib.request.urlopen(url, timeout=PROBE_TIMEOUT_S):
-            pass
-    except urllib.error.HTTPError:
-        return  # it answered; auth or routing problems surface per call with the server's text
+        with urllib.request.urlopen(request, timeout=PROBE_TIMEOUT_S) as response:
+            body = response.read(65536)
+            kind = response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            where = f"api_key_env = {spec.api_key_env!r}" if spec.api_key_env else "no api_key_env"
+            raise ConfigError(
+                f"model {spec.name!r}: {spec.base_url} refused the API key (HTTP {exc.code} "
+                f"{exc.reason}); check the key ([models.{spec.name}] has {where})"
+            ) from exc
+        return  # it answered (some servers have no /models); other errors surface per call
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise ConfigError(
             f"model {spec.name!r}: cannot reach {spec.base_url} ({reason}); start the server "
             f"or fix base_url in [models.{spec.name}] of your config"
         ) from exc
+    if "html" in kind.lower() or body.lstrip()[:1] == b"<":
+        raise ConfigError(
+            f"model {spec.name!r}: GET {url} answered with an HTML page, not the JSON of an "
+            f"OpenAI-compatible API; fix base_url in [models.{spec.name}] (it is often the "
+            "server's root followed by /v1)"
+        )
 
 
 def _with_seed(chat: Any, seed: int | None) -> Any:
@@ -137,15 +227,26 @@ def _with_seed(chat: Any, seed: int | None) -> Any:
 
 
 async def _cmd_run(args: argparse.Namespace) -> int:
-    from pat_graph.benchmarks import load_benchmark
+    import asyncio
+
     from pat_graph.llm import RoleModel
-    from pat_graph.models import load_config, make_chat_model
+    from pat_graph.models import make_chat_model, read_config
     from pat_graph.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
 
-    if args.concurrency < 1:
-        raise ConfigError("--concurrency must be at least 1")
-    benchmark = load_benchmark(args.benchmark)
+    for flag, value in (
+        ("--limit", args.limit),
+        ("--concurrency", args.concurrency),
+        ("--max-concurrency", args.max_concurrency),
+    ):
+        if value is not None and value < 1:
+            raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    budgets = _with_profile(_budgets(args.budget), args.profile)
+    if Path(args.db).exists():  # a wrong --db fails now, not after the sandbox and server checks
+        from pat_graph.store import open_db
+
+        await (await open_db(args.db, create=False)).close()
+    benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
     if args.task:
         by_id = benchmark.by_id()
@@ -154,8 +255,11 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             raise ConfigError(f"unknown task id(s) in {benchmark.name}: {', '.join(unknown)}")
         tasks = [by_id[t] for t in args.task]
     if args.limit is not None:
-        tasks = tasks[: max(0, args.limit)]
-    specs = load_config(args.config)
+        tasks = tasks[: args.limit]
+    config = read_config(args.config)
+    specs = config.specs
+    if config.ignored:
+        print(f"warning: {config.describe()}", file=sys.stderr)
     roles = {"generator": args.generator, "planner": args.planner}
     chosen = {}
     for role, name in roles.items():
@@ -165,16 +269,14 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             known = ", ".join(sorted(specs))
             raise ConfigError(
                 f"unknown model {name!r} for --{role}; known models: {known}. "
-                f"Define it as [models.{name}] in pat.toml (or pass --config)"
+                f"Define it as [models.{name}] in pat.toml (or pass --config); "
+                f"{config.describe()}"
             )
         chosen[role] = specs[name]
     from pat_graph.models import resolve_api_key
 
-    for spec in chosen.values():
-        if not spec.is_local:
-            resolve_api_key(spec)
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
-        await asyncio.to_thread(_probe, spec)
+        await asyncio.to_thread(_probe, spec, resolve_api_key(spec))
     sandbox = get_sandbox(args.sandbox)
 
     async with contextlib.AsyncExitStack() as stack:
@@ -201,7 +303,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             planner=plan,
             generator_spec=chosen["generator"],
             planner_spec=chosen.get("planner"),
-            budgets=_with_profile(_budgets(args.budget), args.profile),
+            budgets=budgets,
             db_path=args.db,
             concurrency=args.concurrency,
             max_concurrency=args.max_concurrency,
@@ -225,9 +327,27 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_benchmark(name: str) -> Any:
+    from pat_graph.benchmarks import list_benchmarks, load_benchmark
+
+    if name not in list_benchmarks() and Path(name).is_dir():
+        raise ConfigError(
+            f"--benchmark {name} is a directory; pass a built-in name or a .jsonl file "
+            "(one problem a line)"
+        )
+    return load_benchmark(name)
+
+
 async def _cmd_report(args: argparse.Namespace) -> int:
     from pat_graph.report import format_table, load_summaries
 
+    if args.plot:
+        from pat_graph.outputs import check_output, looks_like_png
+
+        check_output(
+            args.plot, purpose="a plot", ours=looks_like_png, force=args.force,
+            protect=[args.db], option="--plot",
+        )  # fmt: skip
     summaries = await load_summaries(args.db, args.runs, args.baseline)
     if args.json:
         print(json.dumps(summaries, indent=2))
@@ -242,16 +362,23 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from pat_graph.benchmarks import load_benchmark
+    import inspect
+
     from pat_graph.evaluate import evaluate_samples, load_samples
 
-    benchmark = load_benchmark(args.benchmark)
+    benchmark = _load_benchmark(args.benchmark)
     result: Any = evaluate_samples(
         benchmark, load_samples(args.samples), concurrency=max(1, args.concurrency)
     )
     if inspect.isawaitable(result):
         result = await result
     data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
+    missing = data.get("missing_samples") or []
+    if missing:
+        print(
+            f"{len(missing)} of {data['problems']} tasks have no sample (counted as failures)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(data, indent=2))
     else:
@@ -267,11 +394,19 @@ async def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_graph(args: argparse.Namespace) -> int:
     from pat_graph.diagrams import render  # owned by the diagrams engineer
 
+    if args.out:
+        from pat_graph.outputs import (
+            check_output,
+            looks_like_graph_text,
+            looks_like_png,
+            write_atomic,
+        )
+
+        ours = looks_like_png if args.format == "png" else looks_like_graph_text
+        target = check_output(args.out, purpose="a graph drawing", ours=ours, force=args.force)
     out = render(args.policy, args.format)
     if args.out:
-        mode = "wb" if isinstance(out, bytes) else "w"
-        with open(args.out, mode) as fh:
-            fh.write(out)
+        write_atomic(target, out)
     elif isinstance(out, bytes):
         raise ConfigError("--format png writes binary data: pass --out FILE.png")
     else:
@@ -287,7 +422,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "export":
         from pat_graph.report import export_samples
 
-        n = await export_samples(args.db, args.run_name, args.out)
+        n = await export_samples(args.db, args.run_name, args.out, force=args.force)
         print(f"wrote {n} samples to {args.out}", file=sys.stderr)
         return 0
     if args.command == "evaluate":
@@ -299,6 +434,15 @@ async def _dispatch(args: argparse.Namespace) -> int:
         await load_summaries(args.db, [args.run_name])  # same messages for a bad db or run
         n = await prune_run(args.db, args.run_name)
         print(f"pruned the checkpoints of {n} finished problems of {args.run_name}")
+        return 0
+    if args.command == "delete":
+        from pat_graph.runner import delete_run
+
+        counts = await delete_run(args.db, args.run_name, force=args.force)
+        print(
+            f"deleted run {args.run_name}: {counts['results']} results, {counts['calls']} "
+            f"ledger entries, {counts['threads']} checkpoint threads"
+        )
         return 0
     if args.command == "explore":
         from pat_graph.explore import write_site
@@ -314,6 +458,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "policy", None):
         args.policy = canonical_policy(args.policy)
     try:
+        return _main(args)
+    except BrokenPipeError:
+        # Piped into `head`: the reader left. Exit quietly, as other Unix tools do, and keep
+        # Python from complaining about the lost stdout at shutdown.
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
         if args.command == "benchmarks":
             from pat_graph.benchmarks import list_benchmarks
 
@@ -326,6 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_local(args.port)
         if args.command == "graph":
             return _cmd_graph(args)
+        import asyncio
+
         return asyncio.run(_dispatch(args))
     except KeyboardInterrupt:
         if args.command == "run":
@@ -343,6 +501,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except PatError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        raise
+    except Exception as exc:
+        import sqlite3
+
+        if isinstance(exc, sqlite3.Error):
+            from pat_graph.store import db_error_message
+
+            print(f"error: {db_error_message(exc, getattr(args, 'db', '?'))}", file=sys.stderr)
+            return 2
+        if os.environ.get("PAT_GRAPH_DEBUG"):
+            raise
+        # Never a traceback: one line, and how to get the details.
+        print(
+            f"error: {type(exc).__name__}: {exc} (unexpected; set PAT_GRAPH_DEBUG=1 for the "
+            "traceback and please report it)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -54,9 +54,11 @@ async def evaluate_samples(
     concurrency: int = 2,
     sandbox: Sandbox | None = None,
 ) -> dict[str, Any]:
-    """The `evaluate --json` object (plus `unknown_task_ids`).
+    """The `evaluate --json` object (plus `missing_samples`, the tasks without a sample).
 
-    Missing tasks fail; only the first sample of a task is scored (pass@1).
+    Missing tasks fail; only the first sample of a task is scored (pass@1). Samples naming a task
+    the benchmark does not have are an error (SamplesError naming them): they almost always mean
+    the samples belong to another benchmark, and scoring them as absent would hide that.
     """
     tasks = benchmark.by_id()
     chosen: dict[str, Mapping[str, Any]] = {}
@@ -64,9 +66,16 @@ async def evaluate_samples(
     for row in samples_rows:
         task_id = str(row["task_id"])
         if task_id not in tasks:
-            unknown.append(task_id)  # EvalPlus warns and skips these; so do we, but report them
+            unknown.append(task_id)
             continue
         chosen.setdefault(task_id, row)
+    if unknown:
+        names = sorted(set(unknown))
+        shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        raise SamplesError(
+            f"{len(names)} task id(s) in the samples are not in {benchmark.name}: {shown}; "
+            "check --benchmark (or remove those rows)"
+        )
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(task: Task) -> Verdict:
@@ -92,5 +101,5 @@ async def evaluate_samples(
         if has_plus
         else None,
         "per_task": per_task,
-        "unknown_task_ids": sorted(set(unknown)),
+        "missing_samples": sorted(t.task_id for t in benchmark.tasks if t.task_id not in chosen),
     }

@@ -7,7 +7,10 @@ usage is read once per request (`llm_output["token_usage"]`), not summed over th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +18,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from pat_graph.cost import ledger_entry
+from pat_graph.errors import LLMCallError, PatError
 from pat_graph.thinking import strip_think, with_no_think
+
+CallSink = Callable[[dict[str, Any]], Awaitable[None]]
+# Where each request's ledger entry goes the moment its answer arrived (the batch runner writes
+# it to the run database): a node that fails later, or a crash, then cannot hide what was paid.
+_CALL_SINK: ContextVar[CallSink | None] = ContextVar("pat_graph_call_sink", default=None)
+DEFAULT_EMPTY_RETRIES = 2
 
 
 @dataclass(frozen=True)
@@ -24,8 +34,8 @@ class RoleModel:
 
     chat: BaseChatModel
     name: str
-    input_price: float = 0.0  # USD per 1M input tokens
-    output_price: float = 0.0  # USD per 1M output tokens
+    input_price: float | None = None  # USD per 1M input tokens; None: unknown, so is the cost
+    output_price: float | None = None  # USD per 1M output tokens
     no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.thinking)
 
 
@@ -48,8 +58,32 @@ def as_role_model(
             "pass e.g. langchain_openai.ChatOpenAI(base_url=..., model=...)"
         )
     name = model_name(model)
-    price_in, price_out = (prices or {}).get(name, (0.0, 0.0))
+    price_in, price_out = (prices or {}).get(name, (None, None))
     return RoleModel(model, name, price_in, price_out)
+
+
+@contextmanager
+def record_calls(sink: CallSink) -> Iterator[None]:
+    """Send every request's ledger entry made inside this block (in this task and the tasks it
+    starts) to `sink` as soon as the request completed."""
+    token = _CALL_SINK.set(sink)
+    try:
+        yield
+    finally:
+        _CALL_SINK.reset(token)
+
+
+def endpoint(chat: Any) -> str:
+    """The server address of a chat model, for error messages ("?" when it has none)."""
+    for attr in ("openai_api_base", "base_url"):
+        value = getattr(chat, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return "?"
+
+
+def _call_error(model: RoleModel, problem: str) -> LLMCallError:
+    return LLMCallError(f"model {model.name!r} at {endpoint(model.chat)}: {problem}")
 
 
 def _usage(result: Any) -> tuple[int, int, bool]:
@@ -77,17 +111,29 @@ async def sample(
     """n completions of one prompt and the ledger entries of the requests that produced them.
 
     Servers without `n` support return one choice per request; the loop asks again for the rest.
+    An answer without choices is an error of that request: asked again like a transport error
+    (up to the model's `max_retries`), then a LLMCallError naming the model and its server.
+    Any other failure (an HTML page, a body that is not JSON, HTTP errors after the client's
+    retries) is re-raised as LLMCallError naming both too.
     """
     texts: list[str] = []
     entries: list[dict[str, Any]] = []
     if model.no_think:
         messages = with_no_think(messages)
+    sink = _CALL_SINK.get()
+    retries = getattr(model.chat, "max_retries", None)
+    empty_left = retries if isinstance(retries, int) and retries >= 0 else DEFAULT_EMPTY_RETRIES
     while len(texts) < n:
         want = n - len(texts)
         kwargs: dict[str, Any] = {"temperature": temperature}
         if want > 1:
             kwargs["n"] = want
-        result = await model.chat.agenerate([list(messages)], **kwargs)
+        try:
+            result = await model.chat.agenerate([list(messages)], **kwargs)
+        except (asyncio.CancelledError, PatError):
+            raise
+        except Exception as exc:
+            raise _call_error(model, f"{type(exc).__name__}: {exc}") from exc
         # Thinking is never the answer; its tokens are still billed (usage comes from the server).
         got = [strip_think(g.text) for g in (result.generations[0] if result.generations else [])]
         tokens_in, tokens_out, reported = _usage(result)
@@ -106,7 +152,17 @@ async def sample(
                 usage_reported=reported,
             )
         )
+        if sink is not None:
+            await sink(entries[-1])
         if not got:
-            break
+            if empty_left <= 0:
+                empty = sum(1 for e in entries if not e["samples"])
+                raise _call_error(
+                    model,
+                    f"the server answered with no choices ({empty} times); "
+                    "check the model name and the server's logs",
+                )
+            empty_left -= 1
+            continue
         texts.extend(got[:want])
     return texts, entries

@@ -101,19 +101,51 @@ _FIELDS: dict[str, str] = {
 _REQUIRED = ("base_url", "model", "input_price", "output_price")
 
 
+@dataclass(frozen=True)
+class ConfigFile:
+    """What `read_config` found: the specs, the file read (None: none found), ignored tables."""
+
+    specs: dict[str, ModelSpec]
+    file: Path | None
+    looked_for: Path
+    ignored: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """One sentence for error messages: which file was read and what in it was ignored."""
+        if self.file is None:
+            return (
+                f"no config file was found ({self.looked_for} does not exist; "
+                "pass --config FILE or create pat.toml)"
+            )
+        text = f"read {self.file}"
+        if self.ignored:
+            typo = any(t.split(".")[0] == "model" for t in self.ignored)
+            hint = " (model tables are [models.NAME])" if typo else ""
+            tables = ", ".join(f"[{t}]" for t in self.ignored)
+            text += f", which has table(s) pat-graph ignores: {tables}{hint}"
+        return text
+
+
 def load_config(path: str | Path | None = None) -> dict[str, ModelSpec]:
     """Read `[models.<name>]` tables; the built-in `local` model is always present.
 
     A missing default `pat.toml` just means "no configured models"; a missing file the user
     named explicitly is an error, because a typo there would otherwise go unnoticed.
     """
+    return read_config(path).specs
+
+
+def read_config(path: str | Path | None = None) -> ConfigFile:
+    """`load_config` plus what a message about a missing model needs to say."""
     explicit = path is not None
     file = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG
     specs: dict[str, ModelSpec] = {LOCAL: LOCAL_SPEC}
     if not file.exists():
         if explicit:
             raise ConfigError(f"{file}: config file not found; check --config")
-        return specs
+        return ConfigFile(specs, None, file)
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a directory, not a config file; check --config")
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
@@ -130,7 +162,15 @@ def load_config(path: str | Path | None = None) -> dict[str, ModelSpec]:
         if not isinstance(table, dict):
             raise ConfigError(f"{file}: models.{name} must be a table: [models.{name}]")
         specs[name] = _parse_spec(file, name, table)
-    return specs
+    ignored: list[str] = []
+    for key, value in data.items():
+        if key == "models":
+            continue
+        subtables = (
+            isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values())
+        )
+        ignored += [f"{key}.{sub}" for sub in value] if subtables else [key]
+    return ConfigFile(specs, file, file, tuple(ignored))
 
 
 def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:

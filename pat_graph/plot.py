@@ -1,12 +1,24 @@
-"""Cost vs Pass@1 scatter of runs with the Pareto frontier: the paper's headline comparison."""
+"""Cost vs Pass@1 scatter of runs with the Pareto frontier: the paper's headline comparison.
+
+Why per problem: a run's total cost grows with its size, so a 4-problem run would "dominate" a
+40-problem one on total cost. The x axis is cost per problem that has a result, or, with
+`--baseline RUN`, that cost relative to the baseline run's (as the paper normalises to Standard).
+Runs on different benchmarks are not comparable, so each benchmark gets its own panel and its
+own frontier. Without prices (every cost unknown or $0) the axis is tokens per problem, and the
+title and axis say so.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pat_graph.errors import ConfigError
+
+# Where a label may go relative to its point (points), tried in order until one fits.
+_OFFSETS = ((6, 5), (6, -13), (-6, 5), (-6, -13), (6, 16), (-6, 16), (6, -24), (-6, -24))
 
 
 def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
@@ -24,14 +36,100 @@ def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[int]:
     return sorted(keep, key=lambda i: (points[i][0], points[i][1]))
 
 
-def _x(summary: Mapping[str, Any], by_tokens: bool) -> float:
-    if not by_tokens:
-        return float(summary["cost_usd"])
+@dataclass
+class Panel:
+    benchmark: str
+    runs: list[str] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)  # (x, Pass@1 in [0, 1])
+
+
+@dataclass
+class PlotData:
+    axis: str  # "relative", "cost" or "tokens"
+    xlabel: str
+    title: str
+    panels: list[Panel]
+
+
+def _tokens(summary: Mapping[str, Any]) -> float:
     tokens = summary.get("tokens") or {}
     return float(sum(int(t.get("input", 0)) + int(t.get("output", 0)) for t in tokens.values()))
 
 
+def _attempted(summary: Mapping[str, Any]) -> int:
+    return int(summary.get("done", 0)) + int(summary.get("errored", 0))
+
+
+def plot_data(summaries: Sequence[Mapping[str, Any]]) -> PlotData:
+    """What the plot shows, without drawing it (tests check this, not pixels)."""
+    runs = [s for s in summaries if _attempted(s) > 0]
+    if not runs:
+        raise ConfigError("nothing to plot: none of the runs has a finished or errored problem")
+    baseline = next((s.get("baseline") for s in runs if s.get("baseline")), None)
+    if baseline and all(s.get("relative_cost") is not None for s in runs):
+        axis = "relative"
+        xlabel = f"cost per problem relative to {baseline}"
+    elif all(s.get("cost_per_problem_usd") for s in runs):
+        axis = "cost"
+        xlabel = "cost per problem (USD)"
+    else:
+        # No prices (the embedded model, local servers) or unknown costs: the servers' tokens.
+        axis = "tokens"
+        xlabel = "tokens per problem (input + output; costs not known for every run)"
+    panels: dict[str, Panel] = {}
+    for s in runs:
+        if axis == "relative":
+            x = float(s["relative_cost"])
+        elif axis == "cost":
+            x = float(s["cost_per_problem_usd"])
+        else:
+            x = _tokens(s) / _attempted(s)
+        bench = Path(str(s["benchmark"])).name
+        panel = panels.setdefault(bench, Panel(bench))
+        panel.runs.append(str(s["run"]))
+        panel.points.append((x, float(s["pass_at_1"] or 0.0)))
+    what = {"relative": "Relative cost", "cost": "Cost", "tokens": "Tokens"}[axis]
+    return PlotData(axis, xlabel, f"{what} per problem vs Pass@1", list(panels.values()))
+
+
+def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[Any]:
+    """Put each run's name where it overlaps no other label and stays inside the frame."""
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    taken: list[Any] = []
+    labels = []
+    order = sorted(range(len(panel.runs)), key=lambda i: (panel.points[i][0], -ys[i]))
+    for i in order:
+        x, y = panel.points[i][0], ys[i]
+        label = None
+        for dx, dy in _OFFSETS:
+            if label is not None:
+                label.remove()
+            label = ax.annotate(
+                panel.runs[i], (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=8,
+                ha="left" if dx > 0 else "right",
+            )  # fmt: skip
+            box = label.get_window_extent(renderer)
+            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+            if inside and not any(box.overlaps(other) for other in taken):
+                break
+        assert label is not None
+        taken.append(label.get_window_extent(renderer))
+        labels.append(label)
+    return labels
+
+
 def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
+    fig = figure(summaries)
+    path = Path(out)
+    fig.savefig(path)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def figure(summaries: Sequence[Mapping[str, Any]]) -> Any:
     try:
         import matplotlib
 
@@ -39,49 +137,36 @@ def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ConfigError("--plot needs matplotlib: pip install 'pat-graph[plot]'") from exc
-    runs = [s for s in summaries if s.get("pass_at_1") is not None]
-    if not runs:
-        raise ConfigError("nothing to plot: none of the runs has a finished problem")
-    # Runs without prices (the embedded model, local servers) all cost $0: compare them on the
-    # tokens the servers reported instead, and say so on the axis.
-    by_tokens = all(float(s["cost_usd"]) == 0 for s in runs)
-    points = [(_x(s, by_tokens), float(s["pass_at_1"])) for s in runs]
-    front = pareto_frontier(points)
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    ax.scatter([p[0] for p in points], [100 * p[1] for p in points], color="tab:blue", zorder=3)
-    seen: dict[tuple[float, float], int] = {}
-    for s, (x, y) in zip(runs, points, strict=True):
-        stack = seen[(x, y)] = seen.get((x, y), -1) + 1  # stack labels of coinciding runs
-        ax.annotate(
-            s["run"], (x, 100 * y), textcoords="offset points", xytext=(5, 4 + 11 * stack),
-            fontsize=8,
+    data = plot_data(summaries)
+    n = len(data.panels)
+    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5), dpi=120, squeeze=False)
+    handles: list[Any] = []
+    for ax, panel in zip(axes[0], data.panels, strict=True):
+        xs = [p[0] for p in panel.points]
+        ys = [100 * p[1] for p in panel.points]
+        runs = ax.scatter(xs, ys, color="tab:blue", zorder=3, label="run")
+        front = pareto_frontier(panel.points)
+        (line,) = ax.step(
+            [xs[i] for i in front], [ys[i] for i in front], where="post", color="tab:red",
+            label="Pareto frontier", zorder=2,
         )  # fmt: skip
-    ax.step(
-        [points[i][0] for i in front],
-        [100 * points[i][1] for i in front],
-        where="post",
-        color="tab:red",
-        label="Pareto frontier",
-        zorder=2,
-    )
-    ax.scatter(
-        [points[i][0] for i in front],
-        [100 * points[i][1] for i in front],
-        facecolors="none",
-        edgecolors="tab:red",
-        s=120,
-        zorder=4,
-    )
-    benches = sorted({Path(str(s["benchmark"])).name for s in runs})
-    ax.set_title(f"Cost vs Pass@1 ({', '.join(benches)})")
-    ax.set_xlabel("tokens (input + output; no prices configured)" if by_tokens else "cost (USD)")
-    ax.set_ylabel("Pass@1 (%)")
-    ax.set_ylim(-2, 102)
-    ax.grid(True, alpha=0.3)
-    ax.margins(x=0.15)
-    ax.legend(loc="best")
-    fig.tight_layout()
-    path = Path(out)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+        ax.scatter(
+            [xs[i] for i in front], [ys[i] for i in front], facecolors="none",
+            edgecolors="tab:red", s=120, zorder=4,
+        )  # fmt: skip
+        handles = [runs, line]
+        ax.set_title(panel.benchmark, fontsize=10)
+        ax.set_xlabel(data.xlabel)
+        ax.set_ylabel("Pass@1 (%)")
+        ax.set_ylim(-5, 112)  # room above 100% for labels
+        ax.grid(True, alpha=0.3)
+        ax.margins(x=0.25)
+        if data.axis == "relative":
+            ax.axvline(1.0, color="grey", lw=0.8, ls="--", zorder=1)
+    fig.suptitle(data.title)
+    # The legend sits below the panels, where no point or label can be.
+    fig.legend(handles, ["run", "Pareto frontier"], loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    for ax, panel in zip(axes[0], data.panels, strict=True):
+        _place_labels(fig, ax, panel, [100 * p[1] for p in panel.points])
+    return fig

@@ -6,13 +6,12 @@ crash and resume is the same as one from an uninterrupted run.
 
 from __future__ import annotations
 
+import copy
 import json
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pat_graph.budgets import knob_changes
 from pat_graph.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.store import ResultRow, RunRecord, Store, open_db
@@ -22,13 +21,18 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def summarize_run(record: RunRecord, rows: Sequence[ResultRow]) -> dict[str, Any]:
+def summarize_run(
+    record: RunRecord, rows: Sequence[ResultRow], calls: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The run's numbers. Pass@1 is over every selected problem (an errored or unfinished problem
+    is a failure, as EvalPlus counts a missing sample); `calls` (the per-request ledger) is the
+    whole bill, `used` what the final results' ledgers hold."""
     done = [r for r in rows if r.status == "done"]
     errored = [r for r in rows if r.status == "errored"]
     ledger = [entry for r in done for entry in (r.result or {}).get("ledger", [])]
-    usage = summarize(ledger)
-    # fsum: the total must not depend on the order problems finished in (resume vs not).
-    usage["cost_usd"] = math.fsum(float(entry["cost_usd"]) for entry in ledger)
+    used = summarize(ledger)
+    # Runs recorded before the call ledger existed only have the final results' ledgers.
+    spent = summarize(calls) if calls else used
     n = len(done)
     plus_known = [r for r in done if r.plus is not None]
     checked = [r for r in done if (r.result or {}).get("generated_false_positives") is not None]
@@ -36,36 +40,48 @@ def summarize_run(record: RunRecord, rows: Sequence[ResultRow]) -> dict[str, Any
     fp_total = sum(len((r.result or {}).get("generated_tests") or []) for r in checked)
     problems = max(record.problems, len(rows))
     passed = sum(1 for r in done if r.base)
+    has_plus = bool(plus_known) if done else "plus" in Path(str(record.benchmark)).name
+    generator = record.generator.get("name")
+    pass_at_1 = _rate(passed, problems)
     return {
         "run": record.name,
         "benchmark": record.benchmark,
         "data_hash": record.data_hash,
         "policy": record.policy,
-        "generator": record.generator.get("name"),
-        "planner": None if record.planner is None else record.planner.get("name"),
+        "generator": generator,
+        # The model that planned: the generator's when no planner was given.
+        "planner": generator if record.planner is None else record.planner.get("name"),
+        "planner_is_generator": record.planner is None,
         "seed": record.seed,
         "budgets": record.budgets,
-        # issue 10: the profile and the knobs set on top of it (policy defaults, --budget)
-        "profile": record.budgets.get("profile"),
-        "knobs": knob_changes(record.budgets),
         "problems": problems,
         "done": n,
         "errored": len(errored),
-        "pass_at_1": _rate(passed, n),
-        "pass_at_1_plus": _rate(sum(1 for r in plus_known if r.plus), n) if plus_known else None,
-        # Pass@1 over every selected problem, errored and unfinished ones counting as failures.
-        "pass_at_1_all": _rate(passed, problems),
+        "unfinished": problems - n - len(errored),
+        "complete": n == problems,
+        "pass_at_1": 0.0 if pass_at_1 is None else pass_at_1,
+        "pass_at_1_plus": (sum(1 for r in plus_known if r.plus) / problems if problems else 0.0)
+        if has_plus
+        else None,
+        "pass_at_1_all": pass_at_1,  # the same number; kept for readers of older reports
+        "pass_at_1_done": _rate(passed, n),
         "verified_rate": _rate(sum(1 for r in done if (r.result or {}).get("verified")), n),
         "planner_invocation_rate": _rate(
             sum(1 for r in done if (r.result or {}).get("planner_calls", 0) > 0), n
         ),
-        "llm_calls": {role: usage["llm_calls"].get(role, 0) for role in ("generator", "planner")},
-        "tokens": {
-            role: dict(usage["tokens"].get(role, {"input": 0, "output": 0}))
-            for role in ("generator", "planner")
+        "llm_calls": _by_role(spent["llm_calls"], 0),
+        "tokens": _by_role(spent["tokens"], {"input": 0, "output": 0}),
+        "cost_usd": spent["cost_usd"],
+        "cost_unknown_calls": spent["cost_unknown_calls"],
+        "usage_unreported_calls": spent["usage_unreported_calls"],
+        "cost_per_problem_usd": _per(spent["cost_usd"], len(rows)),
+        "used": {
+            "llm_calls": _by_role(used["llm_calls"], 0),
+            "tokens": _by_role(used["tokens"], {"input": 0, "output": 0}),
+            "cost_usd": used["cost_usd"],
+            "cost_unknown_calls": used["cost_unknown_calls"],
         },
-        "cost_usd": usage["cost_usd"],
-        "cost_per_problem_usd": _rate_f(usage["cost_usd"], n),
+        "bill": "calls" if calls else "results",
         "generated_tests_checked": fp_total,
         "generated_false_positives": fp,
         "generated_false_positive_rate": _rate(fp, fp_total),
@@ -73,27 +89,31 @@ def summarize_run(record: RunRecord, rows: Sequence[ResultRow]) -> dict[str, Any
     }
 
 
-def _rate_f(value: float, n: int) -> float | None:
-    return value / n if n else None
+def _by_role(values: Mapping[str, Any], empty: Any) -> dict[str, Any]:
+    return {role: copy.deepcopy(values.get(role, empty)) for role in ("generator", "planner")}
+
+
+def _per(value: float | None, n: int) -> float | None:
+    return None if value is None or not n else value / n
 
 
 def add_relative_cost(summaries: list[dict[str, Any]], baseline: str | None) -> None:
-    """cost_usd divided by the baseline run's (the paper's cost ratio); null without one."""
+    """Cost per problem divided by the baseline run's (the paper's cost ratio, fair between runs
+    of different sizes); null without a baseline or when either cost is unknown."""
     base = next((s for s in summaries if s["run"] == baseline), None) if baseline else None
     if baseline and base is None:
         raise ConfigError(f"--baseline {baseline!r} is not among the reported runs")
     for s in summaries:
-        cost = base["cost_usd"] if base else 0.0
+        cost = base["cost_per_problem_usd"] if base else None
+        mine = s["cost_per_problem_usd"]
         s["baseline"] = baseline
-        s["relative_cost"] = s["cost_usd"] / cost if base and cost else None
+        s["relative_cost"] = mine / cost if cost and mine is not None else None
 
 
 async def load_summaries(
     db_path: str | Path, runs: Sequence[str] | None = None, baseline: str | None = None
 ) -> list[dict[str, Any]]:
-    if not Path(db_path).exists():
-        raise ConfigError(f"no database at {db_path}; run `pat-graph run` first or pass --db")
-    conn = await open_db(str(db_path))
+    conn = await open_db(db_path, create=False)
     try:
         store = Store(conn)
         await store.setup()
@@ -105,7 +125,9 @@ async def load_summaries(
         if missing:
             known = ", ".join(records) or "none"
             raise ConfigError(f"unknown run(s) {', '.join(missing)} in {db_path}; known: {known}")
-        summaries = [summarize_run(records[n], await store.results(n)) for n in wanted]
+        summaries = [
+            summarize_run(records[n], await store.results(n), await store.calls(n)) for n in wanted
+        ]
     finally:
         await conn.close()
     add_relative_cost(summaries, baseline)
@@ -116,13 +138,25 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def _profile_text(s: Mapping[str, Any]) -> str:
-    """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
-    profile = s.get("profile") or "- (recorded before profiles)"
-    knobs = s.get("knobs") or {}
-    if not knobs:
-        return profile
-    return profile + " + " + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(knobs.items()))
+def _usd(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:.6f}"
+
+
+def cost_text(s: Mapping[str, Any]) -> str:
+    """The whole bill, what the final results used, and calls whose cost is unknown."""
+    calls = sum(s["llm_calls"].values())
+    text = f"{_usd(s['cost_usd'])} spent in {calls} calls"
+    if s.get("relative_cost") is not None:
+        text += f" ({s['relative_cost']:.2f}x {s['baseline']} per problem)"
+    used = s.get("used")
+    if used and s.get("bill") == "calls":
+        used_calls = sum(used["llm_calls"].values())
+        text += f"; final results used {_usd(used['cost_usd'])} ({used_calls} calls)"
+    if s.get("cost_unknown_calls"):
+        text += f"; cost unknown for {s['cost_unknown_calls']} calls"
+        if s.get("usage_unreported_calls"):
+            text += f" ({s['usage_unreported_calls']} without usage from the server)"
+    return text
 
 
 def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
@@ -130,13 +164,22 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
     blocks: list[str] = []
     for s in summaries:
         tokens = s["tokens"]
+        planner = s["planner"] or "-"
+        if s.get("planner_is_generator"):
+            planner += " (the generator)"
+        selected = f"{s['done']} done, {s['errored']} errored, {s['problems']} selected"
+        if not s.get("complete", True):
+            selected += f" (incomplete: {s.get('unfinished', 0)} not run yet)"
         rows = [
             ("benchmark", s["benchmark"]),
             ("policy", s["policy"]),
-            ("profile", _profile_text(s)),
-            ("models", f"generator={s['generator']} planner={s['planner'] or '-'}"),
-            ("problems", f"{s['done']} done, {s['errored']} errored, {s['problems']} selected"),
-            ("pass@1", f"{_pct(s['pass_at_1'])} (plus {_pct(s['pass_at_1_plus'])})"),
+            ("models", f"generator={s['generator']} planner={planner}"),
+            ("problems", selected),
+            (
+                "pass@1",
+                f"{_pct(s['pass_at_1'])} of {s['problems']} selected "
+                f"(plus {_pct(s['pass_at_1_plus'])})",
+            ),
             ("verified", _pct(s["verified_rate"])),
             ("planner invoked", _pct(s["planner_invocation_rate"])),
             ("generated-test FP", _pct(s["generated_false_positive_rate"])),
@@ -149,32 +192,36 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                     f"{tokens[role]['output']} out",
                 )
             )
-        cost = f"${s['cost_usd']:.6f}"
-        if s.get("relative_cost") is not None:
-            cost += f" ({s['relative_cost']:.2f}x {s['baseline']})"
-        rows.append(("cost", cost))
+        rows.append(("cost", cost_text(s)))
         width = max(len(k) for k, _ in rows)
         lines = [f"run {s['run']}"] + [f"  {k:<{width}}  {v}" for k, v in rows]
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
-async def export_samples(db_path: str | Path, run: str, out: str | Path) -> int:
-    """EvalPlus samples (`{task_id, solution}`, whole programs) of a run's finished problems."""
-    import json
+async def export_samples(
+    db_path: str | Path, run: str, out: str | Path, *, force: bool = False
+) -> int:
+    """EvalPlus samples (`{task_id, solution}`, whole programs) of a run's finished problems.
 
-    summaries = await load_summaries(db_path, [run])
-    del summaries  # validates the db and the run name with the usual messages
-    conn = await open_db(str(db_path))
+    Never overwrites the database itself, nor a file that is not a samples file, without
+    `force` (see pat_graph.outputs); the file is replaced atomically.
+    """
+    from pat_graph.outputs import check_output, looks_like_samples, write_atomic
+
+    await load_summaries(db_path, [run])  # validates the db and the run name
+    target = check_output(
+        out, purpose="a samples file", ours=looks_like_samples, force=force, protect=[db_path]
+    )
+    conn = await open_db(db_path, create=False)
     try:
         rows = await Store(conn).results(run)
     finally:
         await conn.close()
-    count = 0
-    with Path(out).open("w", encoding="utf-8") as fh:
-        for r in rows:
-            if r.status == "done":
-                code = (r.result or {}).get("code", "")
-                fh.write(json.dumps({"task_id": r.task_id, "solution": code}) + "\n")
-                count += 1
-    return count
+    lines = [
+        json.dumps({"task_id": r.task_id, "solution": (r.result or {}).get("code", "")}) + "\n"
+        for r in rows
+        if r.status == "done"
+    ]
+    write_atomic(target, "".join(lines))
+    return len(lines)

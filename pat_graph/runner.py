@@ -10,6 +10,7 @@ lost calls are paid twice).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -20,15 +21,21 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark, Task
-from pat_graph.llm import RoleModel
+from pat_graph.errors import ConfigError
+from pat_graph.llm import RoleModel, record_calls
 from pat_graph.policies import build_graph
 from pat_graph.progress import Progress
 from pat_graph.sandbox.base import Sandbox
 from pat_graph.solve import Result, initial_state, result_from_state
-from pat_graph.store import RunRecord, Store, open_db
+from pat_graph.store import RunRecord, Store, db_error_message, open_db
 
 JudgeFn = Callable[..., Awaitable[Any]]
 MAX_ERROR_CHARS = 2000
+
+
+class StorageError(ConfigError):
+    """The run database cannot take writes (disk full, read-only): the run stops at once, since
+    every further result would be lost; the message says what was kept."""
 
 
 @dataclass
@@ -88,13 +95,24 @@ async def false_positives(task: Task, result: Result, sandbox: Sandbox | None) -
     return sum(1 for o in report.outcomes if not o.passed)
 
 
-async def _drive(graph: Any, inputs: Any, config: dict[str, Any], verbose: bool, tag: str) -> Any:
+async def _drive(
+    graph: Any,
+    inputs: Any,
+    config: dict[str, Any],
+    verbose: bool,
+    tag: str,
+    log: Callable[[str], None] | None = None,
+) -> Any:
     if not verbose:
         return await graph.ainvoke(inputs, config)
     from pat_graph.events import format_event, run_with_events
 
     def show(event: Any) -> None:
-        print(f"{tag} {format_event(event)}", file=sys.stderr, flush=True)
+        line = f"{tag} {format_event(event)}"
+        if log is not None:
+            log(line)  # through the progress bar, so the line never tears it
+        else:
+            print(line, file=sys.stderr, flush=True)
 
     return await run_with_events(graph, inputs, config, show)
 
@@ -156,44 +174,75 @@ async def run_benchmark(
 
         async def one(task: Task) -> None:
             async with sem:
-                tid = thread_id(run, task.task_id)
-                config: dict[str, Any] = {
-                    "configurable": {"thread_id": tid},
-                    "recursion_limit": resolved.recursion_limit(),
-                    "max_concurrency": max_concurrency,
-                }
                 try:
-                    state = await _solve_one(graph, saver, task, config, verbose)
-                    result = result_from_state(state)
-                    verdict = await _judge(judge_fn, task, result, judge_sandbox)
-                    fp = await false_positives(task, result, judge_sandbox)
-                except Exception as exc:  # recorded; the run goes on
-                    message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-                    await store.write_result(run, task.task_id, status="errored", error=message)
-                    outcome.errored += 1
-                    outcome.errors[task.task_id] = message
-                    if bar:
-                        bar.update(ok=False, task_id=task.task_id)
-                    return
-                payload = result.to_dict()
-                payload["judge"] = {"base": verdict.base, "plus": verdict.plus}
-                payload["generated_false_positives"] = fp
-                await store.write_result(
-                    run, task.task_id, status="done", result=payload, base=verdict.base,
-                    plus=verdict.plus,
-                )  # fmt: skip
-                outcome.done += 1
-                if prune:
-                    await saver.adelete_thread(tid)
+                    await _one(task)
+                except sqlite3.Error as exc:  # the database itself failed: stop the run
+                    kept = outcome.skipped + outcome.done
+                    raise StorageError(
+                        f"{db_error_message(exc, db_path)}. Kept: {kept} of {len(tasks)} "
+                        f"results of run {run!r} ({outcome.done} from this invocation); "
+                        "unfinished problems resume from their last checkpoint when you run "
+                        "the same command again"
+                    ) from exc
+
+        async def _one(task: Task) -> None:
+            tid = thread_id(run, task.task_id)
+            config: dict[str, Any] = {
+                "configurable": {"thread_id": tid},
+                "recursion_limit": resolved.recursion_limit(),
+                "max_concurrency": max_concurrency,
+            }
+
+            async def paid(entry: dict[str, Any]) -> None:
+                await store.record_call(run, task.task_id, entry)
                 if bar:
-                    bar.update(
-                        ok=True, passed=verdict.base, cost_usd=result.cost_usd, task_id=task.task_id
-                    )
+                    bar.add_call(entry)
+
+            if bar:
+                bar.begin(task.task_id)
+            try:
+                with record_calls(paid):
+                    log = bar.write if bar else None
+                    state = await _solve_one(graph, saver, task, config, verbose, log)
+                result = result_from_state(state)
+                verdict = await _judge(judge_fn, task, result, judge_sandbox)
+                fp = await false_positives(task, result, judge_sandbox)
+            except sqlite3.Error:
+                raise
+            except Exception as exc:  # recorded; the run goes on
+                message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
+                await store.write_result(run, task.task_id, status="errored", error=message)
+                outcome.errored += 1
+                outcome.errors[task.task_id] = message
+                if bar:
+                    bar.update(ok=False, task_id=task.task_id)
+                return
+            payload = result.to_dict()
+            payload["judge"] = {"base": verdict.base, "plus": verdict.plus}
+            payload["generated_false_positives"] = fp
+            await store.write_result(
+                run, task.task_id, status="done", result=payload, base=verdict.base,
+                plus=verdict.plus,
+            )  # fmt: skip
+            outcome.done += 1
+            if prune:
+                await saver.adelete_thread(tid)
+            if bar:
+                bar.update(ok=True, passed=verdict.base, task_id=task.task_id)
 
         if bar:
             bar.start()
         try:
-            await asyncio.gather(*(one(t) for t in todo))
+            # A TaskGroup, not gather: when the database fails, the other problems are cancelled
+            # (keeping their checkpoints) instead of running on into the same failure.
+            async with asyncio.TaskGroup() as group:
+                for t in todo:
+                    group.create_task(one(t))
+        except BaseExceptionGroup as group_error:
+            storage = group_error.subgroup(StorageError)
+            if storage is not None:
+                raise storage.exceptions[0] from None
+            raise
         finally:
             if bar:
                 bar.close()
@@ -206,6 +255,7 @@ async def _solve_one(
     task: Task,
     config: dict[str, Any],
     verbose: bool,
+    log: Callable[[str], None] | None = None,
 ) -> Mapping[str, Any]:
     """Fresh start, continue from the checkpoint, or reuse a finished thread's final state."""
     snapshot = await graph.aget_state(config)
@@ -215,10 +265,10 @@ async def _solve_one(
     if snapshot.next:
         # Interrupted or errored: continue from the last checkpoint, so the calls already paid
         # for (and their ledger entries) are kept and only the failed node runs again.
-        return await _drive(graph, None, config, verbose, task.task_id)
+        return await _drive(graph, None, config, verbose, task.task_id, log)
     if snapshot.values:
         await saver.adelete_thread(config["configurable"]["thread_id"])  # unusable: start over
-    return await _drive(graph, initial_state(task.problem), config, verbose, task.task_id)
+    return await _drive(graph, initial_state(task.problem), config, verbose, task.task_id, log)
 
 
 async def _judge(judge_fn: JudgeFn, task: Task, result: Result, sandbox: Sandbox | None) -> Any:
@@ -242,21 +292,16 @@ def _make_progress(
         return None
     ids = {t.task_id for t in tasks}
     rows = [previous[t] for t in done if t in ids]
-    return Progress(
-        len(tasks),
-        done=len(rows),
-        passed=sum(1 for r in rows if r.base),
-        cost_usd=sum(float((r.result or {}).get("cost_usd", 0.0)) for r in rows),
-    )
+    return Progress(len(tasks), done=len(rows), passed=sum(1 for r in rows if r.base))
 
 
 @asynccontextmanager
 async def _database(
-    db_path: str | Path,
+    db_path: str | Path, *, create: bool = True
 ) -> AsyncIterator[tuple[AsyncSqliteSaver, Store]]:
     """The run database: one connection shared by the checkpointer and the results store, whose
     writes the saver's lock serialises."""
-    conn = await open_db(str(db_path))
+    conn = await open_db(db_path, create=create)
     try:
         saver = AsyncSqliteSaver(conn)
         await saver.setup()
@@ -269,7 +314,9 @@ async def _database(
 
 async def prune_run(db_path: str | Path, run: str) -> int:
     """Delete the checkpoints of a run's finished problems; results and ledgers stay."""
-    async with _database(db_path) as (saver, store):
+    async with _database(db_path, create=False) as (saver, store):
+        if await store.get_run(run) is None:
+            raise ConfigError(f"unknown run {run!r} in {db_path}")
         done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
         for task_id in done:
             await saver.adelete_thread(thread_id(run, task_id))
@@ -277,3 +324,33 @@ async def prune_run(db_path: str | Path, run: str) -> int:
         await store.conn.commit()
         await store.conn.execute("VACUUM")
         return len(done)
+
+
+async def delete_run(db_path: str | Path, run: str, *, force: bool = False) -> dict[str, int]:
+    """Remove one run: its settings, results, call ledger and every checkpoint thread.
+
+    Other runs in the same file are untouched. Without `force`, a run with finished results is
+    refused, because those results cost money to produce and cannot be recomputed for free.
+    """
+    async with _database(db_path, create=False) as (saver, store):
+        if await store.get_run(run) is None:
+            known = ", ".join(r.name for r in await store.list_runs()) or "none"
+            raise ConfigError(f"unknown run {run!r} in {db_path}; known: {known}")
+        statuses = await store.statuses(run)
+        done = sum(1 for s in statuses.values() if s == "done")
+        if done and not force:
+            raise ConfigError(
+                f"run {run!r} has {done} finished result(s); pass --force to delete them, its "
+                "checkpoints and its call ledger"
+            )
+        prefix = thread_id(run, "")
+        query = "SELECT DISTINCT thread_id FROM checkpoints WHERE substr(thread_id, 1, ?) = ?"
+        async with store.lock, store.conn.execute(query, (len(prefix), prefix)) as cursor:
+            threads = [row[0] for row in await cursor.fetchall()]
+        for tid in threads:
+            await saver.adelete_thread(tid)
+        counts = await store.delete_run(run)
+        counts["threads"] = len(threads)
+        await store.conn.commit()
+        await store.conn.execute("VACUUM")
+        return counts

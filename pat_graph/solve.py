@@ -9,7 +9,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from pat_graph.cost import request_count, summarize
+from pat_graph.cost import request_count, summarize, total_cost
 from pat_graph.events import EventCallback, run_with_events
 from pat_graph.llm import RoleModel
 from pat_graph.policies import build_graph
@@ -32,8 +32,10 @@ class Result:
     generated_tests: list[str] = field(default_factory=list)
 
     @property
-    def cost_usd(self) -> float:
-        return sum(float(e["cost_usd"]) for e in self.ledger)
+    def cost_usd(self) -> float | None:
+        """USD, or None when a call's cost is unknown (no price given, or no usage reported);
+        the tokens in `usage()` are counted either way."""
+        return total_cost(self.ledger)
 
     @property
     def llm_calls(self) -> int:

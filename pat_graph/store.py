@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -43,7 +45,20 @@ CREATE TABLE IF NOT EXISTS results (
     finished REAL NOT NULL,
     PRIMARY KEY (run, task_id)
 );
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calls_by_run ON calls (run);
 """
+
+# Tables pat-graph (or LangGraph's saver inside the same file) creates: a database holding other
+# tables and none of these belongs to something else, and `run` must not write into it.
+OWN_TABLES = frozenset({"runs", "results", "calls", "checkpoints", "writes"})
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # What makes two invocations "the same run": everything that changes the numbers, but not the
 # server address (a model server may move ports between a crash and the resume).
@@ -189,6 +204,33 @@ class Store:
             )
             await self.conn.commit()
 
+    async def record_call(self, run: str, task_id: str, entry: Mapping[str, Any]) -> None:
+        """One request's usage, written as soon as its answer arrived: the whole bill survives a
+        node that fails later, an errored problem and a crash, where node state would not."""
+        async with self.lock:
+            await self.conn.execute(
+                "INSERT INTO calls (run, task_id, entry, created) VALUES (?, ?, ?, ?)",
+                (run, task_id, json.dumps(dict(entry)), time.time()),
+            )
+            await self.conn.commit()
+
+    async def calls(self, run: str) -> list[dict[str, Any]]:
+        """Every request recorded for the run, in order (task id added to each entry)."""
+        query = "SELECT task_id, entry FROM calls WHERE run = ? ORDER BY id"
+        async with self.lock, self.conn.execute(query, (run,)) as c:
+            rows = await c.fetchall()
+        return [{**json.loads(entry), "task_id": task_id} for task_id, entry in rows]
+
+    async def delete_run(self, run: str) -> dict[str, int]:
+        """Drop the run's settings, results and calls (checkpoints are the saver's to delete)."""
+        counts: dict[str, int] = {}
+        async with self.lock:
+            for table, column in (("results", "run"), ("calls", "run"), ("runs", "name")):
+                cursor = await self.conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (run,))
+                counts[table] = cursor.rowcount
+            await self.conn.commit()
+        return counts
+
     async def results(self, run: str) -> list[ResultRow]:
         query = (
             "SELECT run, task_id, status, result, base, plus, error FROM results "
@@ -236,11 +278,68 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "
     return out
 
 
-async def open_db(path: str) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path)
-    await conn.execute("PRAGMA journal_mode=WAL")
-    # In WAL mode NORMAL still survives a killed process (only a power cut can lose the last
-    # commits, which resume redoes); FULL's fsync per checkpoint tripled the graph's overhead.
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    await conn.execute("PRAGMA busy_timeout=10000")
+async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connection:
+    """Open (or, with `create`, make) a run database; every failure is one ConfigError.
+
+    Why so careful: aiosqlite runs each connection on its own thread, and a connection left open
+    on an error path keeps the process alive forever. Anything that fails after connecting
+    closes the connection before raising.
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise ConfigError(f"--db {file} is a directory; pass the path of a database file")
+    if file.exists():
+        with file.open("rb") as fh:
+            head = fh.read(len(SQLITE_MAGIC))
+        if head and head != SQLITE_MAGIC:
+            raise ConfigError(
+                f"--db {file} is not an SQLite database (it starts with {head[:12]!r}); "
+                "pass the run database pat-graph created"
+            )
+    elif not create:
+        raise ConfigError(f"no database at {file}; run `pat-graph run` first or pass --db")
+    elif not file.parent.exists():
+        try:
+            file.parent.mkdir(parents=True)
+        except OSError as exc:
+            raise ConfigError(f"--db {file}: cannot create {file.parent} ({exc})") from exc
+    try:
+        conn = await aiosqlite.connect(str(file))
+    except sqlite3.Error as exc:
+        raise ConfigError(f"--db {file}: cannot open the database ({exc})") from exc
+    try:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL still survives a killed process (only a power cut can lose the last
+        # commits, which resume redoes); FULL's fsync per checkpoint tripled the graph's overhead.
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        await conn.execute("PRAGMA busy_timeout=10000")
+        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as c:
+            tables = {row[0] for row in await c.fetchall()}
+    except BaseException as exc:
+        await conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise ConfigError(db_error_message(exc, file)) from exc
+        raise
+    foreign = tables - OWN_TABLES - {"sqlite_sequence"}
+    if foreign and not tables & {"runs", "checkpoints"}:
+        await conn.close()
+        raise ConfigError(
+            f"--db {file} is an SQLite database that pat-graph did not create (tables: "
+            f"{', '.join(sorted(foreign))}); pass another --db"
+        )
     return conn
+
+
+def db_error_message(exc: sqlite3.Error, file: str | Path) -> str:
+    """One line that says what happened to the database and what to do about it."""
+    name = getattr(exc, "sqlite_errorname", "")
+    if name.startswith("SQLITE_READONLY") or "readonly" in str(exc):
+        return (
+            f"the database {file} is read-only ({exc}); make it and its directory writable "
+            "or pass another --db"
+        )
+    if name == "SQLITE_FULL" or "is full" in str(exc):
+        return f"the disk holding {file} is full ({exc}); free some space and run again"
+    if name == "SQLITE_NOTADB" or "not a database" in str(exc):
+        return f"--db {file} is not an SQLite database ({exc}); pass the run database"
+    return f"the database {file} failed: {type(exc).__name__}: {exc}"

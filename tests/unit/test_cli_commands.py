@@ -54,18 +54,37 @@ def test_progress_plain_lines_count_and_estimate(tmp_path: Path) -> None:
     log = (tmp_path / "p.log").open("w+")
     bar = Progress(4, done=1, passed=1, cost_usd=0.5, stream=log)
     bar.start()
-    bar.update(ok=True, passed=False, cost_usd=0.25, task_id="t/2")
+    bar.begin("t/2")
+    bar.add_call({"requests": 2, "input_tokens": 900, "output_tokens": 300, "cost_usd": 0.25})
+    bar.update(ok=True, passed=False, task_id="t/2")
+    bar.begin("t/3")
+    bar.add_call({"requests": 1, "input_tokens": 5, "output_tokens": 0, "cost_usd": None})
     bar.update(ok=False, task_id="t/3")
     bar.close()
     log.seek(0)
     lines = log.read().splitlines()
-    assert len(lines) == 3  # not a terminal: one plain line per event, no carriage returns
-    assert "1/4 pass 1 cost $0.5000 ETA --:--" in lines[0]
-    assert "2/4 pass 1 cost $0.7500" in lines[1] and "(t/2)" in lines[1]
+    assert len(lines) == 3  # not a terminal: one plain line per finished problem, no \r
+    assert "1/4 pass 1 | in flight 0 | calls 0, 0 tokens, cost $0.5000" in lines[0]
+    assert "ETA --:--" in lines[0] and "elapsed 00:00" in lines[0]
+    assert "2/4 pass 1 | in flight 0 | calls 2, 1.2k tokens, cost $0.7500" in lines[1]
+    assert "(t/2)" in lines[1]
     assert "3/4 pass 1 errored 1" in lines[2] and "ETA 00:0" in lines[2]
+    assert "calls 3, 1.2k tokens, cost $0.7500 (+1 calls of unknown cost)" in lines[2]
 
 
-def test_progress_redraws_one_line_on_a_terminal() -> None:
+def test_progress_heartbeat_in_logs_while_nothing_finishes(tmp_path: Path) -> None:
+    log = (tmp_path / "p.log").open("w+")
+    bar = Progress(2, stream=log, heartbeat_s=0.0)
+    bar.start()
+    bar.begin("t/1")
+    bar.add_call({"requests": 1, "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.01})
+    log.seek(0)
+    lines = log.read().splitlines()
+    assert len(lines) == 3  # start, begin, the call: each a heartbeat at heartbeat_s=0
+    assert "0/2 pass 0 | in flight 1 | calls 1, 15 tokens, cost $0.0100" in lines[-1]
+
+
+async def test_progress_bar_on_a_terminal_keeps_verbose_lines_off_the_bar() -> None:
     import io
 
     class Tty(io.StringIO):
@@ -75,8 +94,14 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     out = Tty()
     bar = Progress(2, stream=out)
     bar.start()
-    bar.update(ok=True, passed=True, cost_usd=0.1, task_id="t/1")
+    bar.begin("t/1")
+    bar.add_call({"requests": 1, "input_tokens": 10, "output_tokens": 5, "cost_usd": 0.1})
+    bar.write("t/1 generate: 1 usable sample(s)")
+    bar.update(ok=True, passed=True, task_id="t/1")
     bar.close()
     text = out.getvalue()
-    assert text.count("\r\x1b[2K") == 2 and text.endswith("\n") and text.count("\n") == 1
-    assert "1/2 pass 1" in text and "t/1" not in text
+    assert "1/2" in text and "pass 1" in text and "calls 1, 15 tokens, cost $0.1000" in text
+    assert "in flight 0" in text and "00:00<" in text  # elapsed<remaining from the bar
+    # The verbose line stands on a line of its own, never glued to a redrawn bar.
+    assert "\nt/1 generate: 1 usable sample(s)\n" in text.replace("\r", "\n")
+    assert text.endswith("\n")

@@ -64,7 +64,9 @@ def test_report_json_contract_and_relative_cost(db: Path, capsys) -> None:
     assert pat["relative_cost"] > 1.0  # PaT planned where the standard policy stopped
     # The standard policy takes add_1's wrong trial as final; PaT repairs it by planning.
     assert std["pass_at_1"] == pytest.approx(2 / 3) and pat["pass_at_1"] == 1.0
-    assert std["planner"] is None and std["llm_calls"]["planner"] == 0
+    # No --planner: the generator planned, and the report says so instead of "-".
+    assert std["planner"] == "fake-gen" and std["planner_is_generator"] is True
+    assert std["llm_calls"]["planner"] == 0
 
 
 def test_report_table_and_plot(db: Path, tmp_path: Path, capsys) -> None:
@@ -100,19 +102,76 @@ def test_format_table_shows_missing_rates_as_dashes() -> None:
         "tokens": {r: {"input": 0, "output": 0} for r in ("generator", "planner")},
     }  # fmt: skip
     text = format_table([summary])
-    assert "pass@1" in text and "- (plus -)" in text and "1 errored" in text
+    assert "pass@1" in text and "- of 1 selected (plus -)" in text and "1 errored" in text
 
 
-def test_plot_falls_back_to_tokens_when_no_run_has_prices(tmp_path: Path) -> None:
-    from pat_graph.plot import _x, plot_runs
+def test_plot_falls_back_to_tokens_per_problem_when_no_run_has_prices(tmp_path: Path) -> None:
+    from pat_graph.plot import plot_data, plot_runs
 
     free = [
-        {"run": "a", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": 0.0,
+        {"run": "a", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": None, "done": 2,
+         "errored": 0, "cost_per_problem_usd": None,
          "tokens": {"generator": {"input": 10, "output": 5}, "planner": {"input": 1, "output": 2}}},
-        {"run": "b", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": 0.0,
+        {"run": "b", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": 0.0, "done": 1,
+         "errored": 0, "cost_per_problem_usd": 0.0,
          "tokens": {"generator": {"input": 3, "output": 0}}},
     ]  # fmt: skip
-    assert [_x(s, True) for s in free] == [18.0, 3.0]
-    assert _x({**free[0], "cost_usd": 0.5}, False) == 0.5
+    data = plot_data(free)
+    assert data.axis == "tokens" and data.title.startswith("Tokens per problem")
+    assert data.panels[0].points == [(9.0, 0.0), (3.0, 0.0)]  # per problem, not totals
     png = plot_runs(free, tmp_path / "free.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _run_summary(run: str, bench: str, cost: float, n: int, rate: float, rel=None) -> dict:
+    return {
+        "run": run, "benchmark": bench, "pass_at_1": rate, "done": n, "errored": 0,
+        "cost_usd": cost, "cost_per_problem_usd": cost / n, "relative_cost": rel,
+        "baseline": "std" if rel is not None else None, "tokens": {},
+    }  # fmt: skip
+
+
+def test_plot_is_per_problem_with_a_panel_per_benchmark() -> None:
+    from pat_graph.plot import pareto_frontier, plot_data
+
+    # A 4-problem run costs less in total than a 40-problem one but more per problem.
+    runs = [
+        _run_summary("small", "humaneval", 0.4, 4, 0.5),
+        _run_summary("big", "humaneval", 2.0, 40, 0.5),
+        _run_summary("mbpp", "mbpp-plus", 1.0, 10, 0.7),
+    ]
+    data = plot_data(runs)
+    assert data.axis == "cost" and data.title == "Cost per problem vs Pass@1"
+    assert [p.benchmark for p in data.panels] == ["humaneval", "mbpp-plus"]
+    he = data.panels[0]
+    assert he.points == [(0.1, 0.5), (0.05, 0.5)]
+    assert [he.runs[i] for i in pareto_frontier(he.points)] == ["big"]
+    rel = plot_data([_run_summary("std", "h", 1.0, 10, 0.5, 1.0),
+                     _run_summary("pat", "h", 3.0, 10, 0.8, 3.0)])  # fmt: skip
+    assert rel.axis == "relative" and rel.panels[0].points == [(1.0, 0.5), (3.0, 0.8)]
+    assert "relative to std" in rel.xlabel
+
+
+def test_plot_labels_do_not_collide_or_leave_the_frame() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pat_graph.plot import figure
+
+    # Five runs at the same point, and runs at the top edge (100%) and the right edge.
+    runs = [_run_summary(f"run-with-a-long-name-{i}", "h", 1.0, 10, 1.0) for i in range(4)]
+    runs += [_run_summary("cheap", "h", 0.1, 10, 0.0), _run_summary("dear", "h", 9.0, 10, 0.99)]
+    fig = figure(runs)
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == 6
+    for i, box in enumerate(boxes):
+        assert frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+        assert not any(box.overlaps(other) for other in boxes[i + 1 :])
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert not legend.overlaps(frame)  # the legend is below the panel, never on a label
+    plt.close(fig)
