@@ -379,12 +379,14 @@ def _current_code(parts: Sequence[str]) -> str:
 
 
 def _show(problem: dict[str, Any], helper_codes: Sequence[str] = ()) -> str:
-    """The statement as FunCoder shows it: Python statements as current code (after the
-    functions already written), prose statements as text under that code."""
+    """The statement as FunCoder shows it: the current code, that is a helper's ancestors (under
+    helper_context="code"), the functions already written, then the function itself; a prose
+    statement comes as text under that code."""
     text = problem["prompt"].strip()
+    above = [str(problem.get("ancestors") or ""), *helper_codes]
     if text.startswith(("def ", "from ", "import ", "class ", "@")):
-        return "Current code:\n" + _current_code([*helper_codes, text])
-    code = "Current code:\n" + _current_code(helper_codes) + "\n\n" if helper_codes else ""
+        return "Current code:\n" + _current_code([*above, text])
+    code = "Current code:\n" + _current_code(above) + "\n\n" if any(above) else ""
     return code + "The problem:\n" + text
 
 

@@ -30,10 +30,11 @@ def target_docstring(problem: dict[str, Any]) -> str:
 
 
 def known_names(problem: dict[str, Any]) -> set[str]:
-    """Functions the node must not write again: those its statement and context define."""
-    names: set[str] = set()
-    for src in (problem.get("prompt") or "", problem.get("context") or ""):
-        tree = codeparse.parse_module(src)
+    """Functions the node must not write again: those its statement, context and ancestors
+    define (FunCoder never writes a visited function twice)."""
+    names: set[str] = set(problem.get("ancestor_names") or ())
+    for src in (problem.get("prompt"), problem.get("context"), problem.get("ancestors")):
+        tree = codeparse.parse_module(src or "")
         if tree is not None:
             names |= {
                 n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -71,7 +72,8 @@ def parse_divide(text: str, problem: dict[str, Any], known: set[str]) -> dict[st
         stubs.append(
             {"name": node.name, "header": header, "docstring": codeparse.docstring_of(node)}
         )
-    code = codeparse.remove_functions(src, {s["name"] for s in stubs}, tree)
+    # Known functions the answer repeats are dropped too (FunCoder skips visited names).
+    code = codeparse.remove_functions(src, {s["name"] for s in stubs} | known, tree)
     code = codeparse.clean_module(code)
     return {"code": code, "stubs": stubs}
 

@@ -9,6 +9,7 @@ import pytest
 
 from pat_graph import build_graph, solve
 from pat_graph.budgets import budgets_for
+from pat_graph.nodes.divide import parse_divide
 from pat_graph.problem import Problem
 from pat_graph.routing import route_after_divide
 from pat_graph.testing import ScriptedChatModel, fenced
@@ -144,6 +145,9 @@ async def test_helpers_are_divided_and_conquered_first_then_the_root_sees_them()
         ("generator", "inputs", 0),
     ]
     assert result.planner_calls == 2 and result.llm_calls == 6
+    # the helper's divide shows its ancestors' code: the root's divide draft (paper profile)
+    helper_divide = str(plan.calls_for("divide")[1].messages[-1].content)
+    assert "return square(a) + square(b)" in helper_divide and "def square" in helper_divide
     # the root's conquer request shows the implemented helper, not its stub
     root_conquer = str(gen.calls_for("conquer")[-1].messages[-1].content)
     assert "return x * x" in root_conquer or "return x ** 2" in root_conquer
@@ -317,3 +321,23 @@ def test_route_after_divide_sends_new_helpers_one_level_deeper_or_conquers():
     assert [s.node for s in sends] == ["implement_helper"] * 2
     assert all(s.arg["depth"] == 3 and s.arg["helper"] == stub for s in sends)
     assert route_after_divide({**state, "plan": None}) == "finalize"
+
+
+def test_divide_answers_every_new_function_is_a_helper_and_known_ones_are_dropped():
+    problem = {"prompt": ADD_SQ, "entry_point": "add_sq", "kind": "function"}
+    text = fenced(
+        f"{SIG}    return square(a) + cube(b) - cube(b) + square(b)\n\n\n"
+        "def square(x):\n    return x * x\n\n\n"
+        'def cube(x):\n    """x cubed."""\n    ...\n\n\n'
+        "def parent(y):\n    return y\n"
+    )
+    parsed = parse_divide(text, problem, known={"parent"})
+    assert parsed is not None
+    assert [s["name"] for s in parsed["stubs"]] == ["square", "cube"]
+    assert "return x * x" in parsed["stubs"][0]["header"]  # implemented: shown as written
+    assert parsed["stubs"][1]["header"].startswith("def cube(x):") and "..." not in parsed["code"]
+    assert "def parent" not in parsed["code"] and "def add_sq" in parsed["code"]
+    # the target must be there, with the statement's signature and a body
+    assert parse_divide(fenced("def add_sq(a, b, c):\n    return 0"), problem, set()) is None
+    assert parse_divide(fenced(ADD_SQ), problem, set()) is None
+    assert parse_divide("no code at all", problem, set()) is None
