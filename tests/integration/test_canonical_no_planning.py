@@ -25,7 +25,7 @@ def _canonical_generator(task: Task) -> ScriptedChatModel:
     return ScriptedChatModel(respond=lambda purpose, messages: answer)
 
 
-async def _planner_calls(task: Task, sem: asyncio.Semaphore) -> tuple[str, int, bool]:
+async def _planner_calls(task: Task, sem: asyncio.Semaphore, profile: str) -> tuple[str, int, bool]:
     planner = ScriptedChatModel(respond=lambda purpose, messages: "no plan")
     async with sem:
         result = await solve(
@@ -33,16 +33,17 @@ async def _planner_calls(task: Task, sem: asyncio.Semaphore) -> tuple[str, int, 
             generator=_canonical_generator(task),
             planner=planner,
             policy="pat",
-            profile="paper",
+            profile=profile,
             generate_tests=False,
         )
     return task.task_id, len(planner.calls), result.verified
 
 
-async def test_pat_plans_on_no_humaneval_problem_when_every_trial_is_correct():
+@pytest.mark.parametrize("profile", ["paper", "strict"])
+async def test_pat_plans_on_no_humaneval_problem_when_every_trial_is_correct(profile: str):
     sem = asyncio.Semaphore(4)
     tasks = load_benchmark("humaneval").tasks
-    results = await asyncio.gather(*(_planner_calls(t, sem) for t in tasks))
+    results = await asyncio.gather(*(_planner_calls(t, sem, profile) for t in tasks))
     planned = sorted(tid for tid, calls, _ in results if calls)
     assert len(results) == 164
     assert planned == []
