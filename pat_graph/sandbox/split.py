@@ -75,6 +75,10 @@ def parse_literal(node: ast.expr | str) -> Any:
             arg = parse_literal(args[0])
             if isinstance(arg, str) and arg.strip().lower().lstrip("+-") in ("inf", "nan"):
                 return float(arg)
+        if name == "complex" and len(args) == 2:
+            real, imag = parse_literal(args[0]), parse_literal(args[1])
+            if type(real) in (int, float) and type(imag) in (int, float):
+                return complex(real, imag)
         if name in ("set", "frozenset") and len(args) <= 1:
             items = parse_literal(args[0]) if args else ()
             if isinstance(items, (list, tuple, set, frozenset, str)):

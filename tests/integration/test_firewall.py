@@ -37,6 +37,11 @@ class Recorder:
         self.seen.extend(str(t) for t in tests)
         return await self.inner.run_tests(code, tests, **kw)
 
+    async def run_calls(self, code: str, calls: Sequence[Any], **kw: Any):
+        self.seen.append(code)
+        self.seen.extend(str(c) for c in calls)
+        return await self.inner.run_calls(code, calls, **kw)
+
 
 def respond(purpose: str, messages: Sequence[Any]) -> str:
     """Wrong trials (so PaT plans), a plan with one helper, and one generated test."""

@@ -119,3 +119,25 @@ def test_failure_message_names_the_assert_and_the_value() -> None:
     outcome = check_output(split.checks[0], CallOutcome("ok", 3))
     assert outcome.status == "fail"
     assert "assert add(1, 2) == 4" in outcome.message and "got 3" in outcome.message
+
+
+def test_humaneval_check_harness_splits_into_its_asserts() -> None:
+    from pat_graph.judge import humaneval_asserts
+
+    harness = (
+        "METADATA = {'author': 'x'}\n\n"
+        "def check(candidate):\n"
+        "    '''doc'''\n"
+        "    assert candidate([1, 2]) == 3\n"
+        "    assert True, 'this prints if this assert fails'\n"
+        "    assert abs(candidate([0.5]) - 0.5) < 1e-6\n\n"
+        "check(total)\n"
+    )
+    assert humaneval_asserts(harness, "total") == [
+        "assert total([1, 2]) == 3",
+        "assert abs(total([0.5]) - 0.5) < 1e-06",
+    ]
+    loop = "def check(candidate):\n    for x in range(3):\n        assert candidate(x) == x\n"
+    assert humaneval_asserts(loop + "check(f)\n", "f") is None
+    helper = "import math\ndef check(candidate):\n    assert candidate(1) == math.pi\n"
+    assert humaneval_asserts(helper, "f") is None  # math.pi is no literal
