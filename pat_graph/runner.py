@@ -151,7 +151,7 @@ async def run_benchmark(
     judge_fn = judge or _default_judge()
     record = RunRecord(
         name=run,
-        policy=policy,
+        policy=builder.pat_deps.policy,  # canonical: `funcoder` is recorded as `pbt`
         generator=spec_dict(generator, generator_spec),
         planner=None if planner is None else spec_dict(planner, planner_spec),
         budgets=resolved.to_dict(),

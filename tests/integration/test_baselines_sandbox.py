@@ -73,3 +73,22 @@ async def test_codet_counts_real_assert_passes():
     )  # fmt: skip
     assert "range(n)]" in result.code and "[n]" not in result.code
     assert (result.tests_passed, result.tests_total) == (3, 3)
+
+
+async def test_a_run_under_the_funcoder_alias_is_recorded_as_pbt(tmp_path):
+    from pat_graph.benchmarks import load_benchmark
+    from pat_graph.llm import RoleModel
+    from pat_graph.report import load_summaries
+    from pat_graph.runner import run_benchmark
+    from tests.support.fake_server import scripted_model, write_benchmark
+
+    bench = load_benchmark(write_benchmark(tmp_path / "fake.jsonl", 1))
+    db = tmp_path / "runs.sqlite"
+    model = RoleModel(scripted_model(), "fake-gen")
+    for policy in ("funcoder", "pbt"):  # the second call resumes the same run
+        outcome = await run_benchmark(
+            run="fc", benchmark=bench, policy=policy, generator=model, db_path=db, progress=False
+        )
+        assert outcome.errored == 0
+    [summary] = await load_summaries(db)
+    assert summary["policy"] == "pbt"
