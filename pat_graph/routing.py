@@ -19,11 +19,6 @@ def route_after_tests(state: dict[str, Any]) -> Literal["generate", "verify"]:
     return "generate" if state.get("status") == "retrial" else "verify"
 
 
-def route_after_build_tests(state: dict[str, Any]) -> Literal["plan", "generate"]:
-    """PbT: plan first while the depth allows it, else a plain trial."""
-    return "plan" if state.get("status") == "plan_first" else "generate"
-
-
 def route_after_plan(state: dict[str, Any]) -> list[Send] | Literal["compose", "finalize"]:
     """Fan out one `implement_helper` per new stub; straight to `compose` when there is none."""
     plan = state.get("plan")

@@ -16,7 +16,6 @@ from pat_graph import codeparse, prompts
 from pat_graph.doctests import example_tests
 from pat_graph.llm import sample
 from pat_graph.nodes.deps import Deps
-from pat_graph.nodes.verify import can_plan
 from pat_graph.preamble import DEFAULT_IMPORTS
 from pat_graph.testgen import parse_call_tests, parse_generated_tests
 
@@ -99,9 +98,7 @@ def build_tests_node(deps: Deps):
                 generated, ledger = await write_tests(deps, state, set(visible) | set(examples))
         tests = visible + examples + generated
         update: dict[str, Any] = {}
-        if deps.policy == "pbt":
-            update["status"] = "plan_first" if can_plan(deps, depth) else "trial"
-        elif budgets.tests_after_candidate:
+        if budgets.tests_after_candidate:
             again = (
                 deps.policy == "pat"
                 and not tests

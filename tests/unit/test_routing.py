@@ -7,7 +7,7 @@ import copy
 import pytest
 from langgraph.types import Send
 
-from pat_graph.routing import route_after_build_tests, route_after_plan, route_after_verify
+from pat_graph.routing import route_after_plan, route_after_verify
 
 VERIFY_TABLE = [
     ({"status": "passed"}, "finalize"),
@@ -58,11 +58,3 @@ def test_route_after_plan_fans_out_one_send_per_stub_one_level_deeper():
     assert all(isinstance(s, Send) and s.node == "implement_helper" for s in sends)
     assert [s.arg["helper"]["name"] for s in sends] == ["square", "cube"]
     assert {s.arg["depth"] for s in sends} == {2}
-
-
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [("plan_first", "plan"), ("trial", "generate"), (None, "generate"), ("x", "generate")],
-)
-def test_route_after_build_tests_table(status, expected):
-    assert route_after_build_tests({"status": status}) == expected
