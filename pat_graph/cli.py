@@ -458,7 +458,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "policy", None):
         args.policy = canonical_policy(args.policy)
     try:
-        return _main(args)
+        code = _main(args)
+        sys.stdout.flush()  # a pipe buffers: a reader that left shows up here, not at exit
+        return code
     except BrokenPipeError:
         # Piped into `head`: the reader left. Exit quietly, as other Unix tools do, and keep
         # Python from complaining about the lost stdout at shutdown.

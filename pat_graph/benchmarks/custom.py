@@ -6,6 +6,7 @@ an hour into a batch run is far more expensive than one found at load time.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Test
 
 REQUIRED = ("task_id", "prompt", "kind", "tests", "hidden_tests")
+OPTIONAL = ("entry_point", "canonical_solution")
 
 
 def _check_test(test: Any, kind: str, where: str) -> Test:
@@ -30,6 +32,13 @@ def _check_test(test: Any, kind: str, where: str) -> Test:
             raise BenchmarkError(f"{where}: a stdio test must be {{'input': str, 'output': str}}")
         return dict(test)
     if isinstance(test, str):
+        try:
+            compile(test, "<test>", "exec")
+        except SyntaxError as exc:
+            # It would only ever score 0, silently: say so at load time instead.
+            raise BenchmarkError(
+                f"{where}: not valid Python ({exc.msg}, line {exc.lineno} of the test)"
+            ) from exc
         return test
     if isinstance(test, Mapping) and isinstance(test.get("args"), list) and "expected" in test:
         return dict(test)
@@ -42,6 +51,17 @@ def _check_test(test: Any, kind: str, where: str) -> Test:
 def parse_custom_row(row: Any, where: str) -> Task:
     if not isinstance(row, Mapping):
         raise BenchmarkError(f"{where}: each line must be a JSON object")
+    unknown = [k for k in row if k not in REQUIRED + OPTIONAL]
+    if unknown:
+        # A misspelled field (hiden_tests) would otherwise be ignored without a word.
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), REQUIRED + OPTIONAL, n=1)
+            hints.append(f"{key} (did you mean {close[0]}?)" if close else str(key))
+        raise BenchmarkError(
+            f"{where}: unknown field(s) {', '.join(hints)}; allowed: "
+            f"{', '.join(REQUIRED + OPTIONAL)}"
+        )
     missing = [k for k in REQUIRED if k not in row]
     if missing:
         raise BenchmarkError(f"{where}: missing field(s) {', '.join(missing)}")

@@ -7,7 +7,8 @@ Modes (every POST, after `good` normal answers):
 - "html": 200 with an HTML page (a proxy's or web UI's);
 - "badjson": 200 with a body cut in the middle of the JSON;
 - "500": HTTP 500 on every request;
-- "auth": 401 on everything (GET /models too) unless the Bearer token is `key`.
+- "auth": 401 on everything (GET /models too) unless the Bearer token is `key`;
+- "htmlprobe": GET /models answers an HTML page (base_url points at a web UI).
 """
 
 from __future__ import annotations
@@ -75,7 +76,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.owner._lock:
             self.owner.gets += 1
-        if self._authorised():
+        if self.owner.mode == "htmlprobe":
+            self._send(200, b"<!doctype html><html><body>Open WebUI</body></html>", "text/html")
+        elif self._authorised():
             self._send(200, b'{"object": "list", "data": [{"id": "bad-model"}]}')
 
     def do_POST(self) -> None:

@@ -1,4 +1,4 @@
-"""Issue 12: never lose data, never hang, never a traceback; tell the truth when a server misbehaves.
+"""Issue 12: never lose data, never hang, never a traceback; the truth about misbehaving servers.
 
 Each test is one bad input or one misbehaving server: the exact message class, the exit code,
 and that nothing recorded was lost. Commands that could hang run in a subprocess with a timeout.
@@ -279,3 +279,258 @@ def test_evaluate_refuses_unknown_task_ids_naming_them(workdir: Path, capsys) ->
     assert main(["evaluate", "--benchmark", "bench.jsonl", "--samples", "s.jsonl"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert "2 task id(s) in the samples are not in bench.jsonl: HumanEval/1, other/9" in line
+
+
+# ---- tracebacks and hangs turned into one line ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ("n_samples=abc", "--budget n_samples=abc: n_samples takes a whole number, e.g."),
+        ("n_samples=null", "n_samples takes a whole number"),
+        ("n_samples=[1]", "n_samples takes a whole number"),
+        ("n_samples=2.5", "n_samples takes a whole number"),
+        ("generate_tests=yes", "generate_tests takes true or false"),
+        ("trial_temperature=hot", "trial_temperature takes a number"),
+        ("timeout_s=true", "timeout_s takes a number"),
+    ],
+)
+def test_budget_values_are_type_checked_before_the_run_exists(
+    workdir: Path, capsys, budget: str, message: str
+) -> None:
+    config(workdir / "pat.toml", "http://127.0.0.1:9/v1")  # never reached
+    assert main(run_args("--budget", budget)) == 2
+    assert message in one_error_line(capsys.readouterr().err)
+    assert not (workdir / "runs.sqlite").exists()  # nothing registered, nothing frozen
+
+
+def test_budget_check_follows_the_dataclass_field_types() -> None:
+    """New knobs (str, Literal, Optional) are covered without touching the CLI."""
+    from typing import Literal
+
+    from pat_graph.cli import _typed
+
+    assert _typed(3, "3", int) == (True, 3) and _typed(3, "3", float) == (True, 3.0)
+    assert _typed(True, "true", int)[0] is False  # a bool is not an int here
+    assert _typed(3, "3", str) == (True, "3")  # text knobs take the raw text
+    assert _typed("call", "call", Literal["call", "assert"]) == (True, "call")
+    assert _typed("calls", "calls", Literal["call", "assert"])[0] is False
+    assert _typed(None, "null", int | None) == (True, None)
+    assert _typed("x", "x", int | None)[0] is False
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [("--limit", "0"), ("--limit", "-3"), ("--concurrency", "0"), ("--max-concurrency", "0")],
+)
+def test_zero_or_negative_sizes_are_refused(workdir: Path, capsys, flags) -> None:
+    config(workdir / "pat.toml", "http://127.0.0.1:9/v1")
+    assert main(run_args(*flags)) == 2
+    assert f"{flags[0]} must be at least 1 (got {flags[1]})" in one_error_line(
+        capsys.readouterr().err
+    )
+    assert not (workdir / "runs.sqlite").exists()
+
+
+def test_missing_directories_are_created_for_db_out_and_plot(workdir: Path, capsys) -> None:
+    with GatedStub() as stub:
+        config(workdir / "pat.toml", stub.base_url)
+        assert main(run_args(db="new/dir/runs.sqlite")) == 0
+    assert (workdir / "new/dir/runs.sqlite").exists()
+    assert main(["report", "--db", "new/dir/runs.sqlite", "--plot", "plots/a/p.png"]) == 0
+    assert (workdir / "plots/a/p.png").read_bytes()[:4] == b"\x89PNG"
+    (workdir / "notes.png").write_text("not a png")
+    capsys.readouterr()
+    assert main(["report", "--db", "new/dir/runs.sqlite", "--plot", "notes.png"]) == 2
+    assert "--plot notes.png exists and is not a plot" in one_error_line(capsys.readouterr().err)
+    assert main(["report", "--db", "missing/runs.sqlite"]) == 2
+    assert "no database at missing/runs.sqlite" in one_error_line(capsys.readouterr().err)
+
+
+def _read_only_connect(patch: pytest.MonkeyPatch) -> None:
+    """Open every database read-only, as a file the user cannot write would be (the tests run
+    as root, which file permissions do not stop)."""
+    import aiosqlite
+
+    real = aiosqlite.connect
+
+    def connect(path, **kw):
+        return real(f"file:{Path(path).resolve()}?mode=ro", uri=True, **kw)
+
+    patch.setattr(aiosqlite, "connect", connect)
+
+
+def test_read_only_database_for_run_and_prune(finished_db: Path, capsys) -> None:
+    before = report()
+    with GatedStub() as stub, pytest.MonkeyPatch.context() as patch:
+        config(finished_db.parent / "pat.toml", stub.base_url)
+        _read_only_connect(patch)
+        assert main(run_args(run="r2")) == 2
+        assert "the database runs.sqlite is read-only" in one_error_line(capsys.readouterr().err)
+        assert not stub.requests  # refused before any LLM call
+        assert main(["prune", "--run", "r"]) == 2
+        assert "is read-only" in one_error_line(capsys.readouterr().err)
+    assert report() == before
+
+
+def test_disk_full_stops_the_run_and_says_what_was_kept(workdir: Path, capsys) -> None:
+    """SQLite's max_page_count makes a real SQLITE_FULL, as a full disk would."""
+    from pat_graph import store
+
+    real_open = store.open_db
+
+    async def small_open(path, **kw):
+        conn = await real_open(path, **kw)
+        async with conn.execute("PRAGMA page_count") as cursor:
+            (pages,) = await cursor.fetchone()
+        await conn.execute(f"PRAGMA max_page_count = {pages + 2}")
+        return conn
+
+    write_benchmark(workdir / "bench.jsonl", 12)
+    with GatedStub() as stub, pytest.MonkeyPatch.context() as patch:
+        config(workdir / "pat.toml", stub.base_url)
+        assert main(run_args("--limit", "1")) == 0  # one result is in before the disk fills
+        patch.setattr("pat_graph.runner.open_db", small_open)
+        capsys.readouterr()
+        code = main(run_args("--concurrency", "2"))
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 2 and "is full" in line and "free some space" in line
+    assert "Kept: " in line and "of 12 results of run 'r'" in line
+    s = report()
+    assert s["done"] >= 1 and s["errored"] == 0  # nothing recorded as errored by the full disk
+
+
+def test_output_piped_into_head_exits_quietly(workdir: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pat_graph.cli", "graph", "--format", "ascii"], cwd=workdir,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader went away, as `head` does after its lines
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "BrokenPipeError" not in err and "Traceback" not in err and "Exception" not in err
+
+
+def test_preflight_catches_a_rejected_api_key(workdir: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("PAT_TEST_KEY", "wrong-key")
+    with BadServer("auth") as server:
+        config(workdir / "pat.toml", server.base_url, key_env="PAT_TEST_KEY")
+        assert main(run_args()) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert server.posts == 0  # refused before any completion request
+        monkeypatch.setenv("PAT_TEST_KEY", "right-key")
+        assert main(run_args()) == 0
+    assert f"model 'fake': {server.base_url} refused the API key (HTTP 401" in line
+    assert "api_key_env = 'PAT_TEST_KEY'" in line
+
+
+def test_preflight_catches_an_html_page_instead_of_an_api(workdir: Path, capsys) -> None:
+    with BadServer("htmlprobe") as server:
+        config(workdir / "pat.toml", server.base_url)
+        assert main(run_args()) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"model 'fake': GET {server.base_url}/models answered with an HTML page" in line
+
+
+@pytest.mark.parametrize("mode", ["html", "badjson"])
+def test_html_or_broken_json_answers_name_model_and_url(workdir: Path, capsys, mode) -> None:
+    with BadServer(mode) as server:
+        config(workdir / "pat.toml", server.base_url)
+        assert main(run_args()) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.count("errored fake/") == 3
+    assert err.count(f"LLMCallError: model 'fake' at {server.base_url}") == 3
+
+
+BAD_ROWS = {
+    "typo": ({"task_id": "a", "prompt": "def f(): ...", "entry_point": "f", "kind": "function",
+              "tests": [], "hiden_tests": ["assert f() == 1"]}, "unknown field(s) hiden_tests "
+             "(did you mean hidden_tests?); allowed: task_id, prompt, kind"),
+    "syntax": ({"task_id": "a", "prompt": "def f(): ...", "entry_point": "f", "kind": "function",
+                "tests": [], "hidden_tests": ["assert f() == 1", "assert f( == 2"]},
+               "bad.jsonl:2, hidden_tests[1]: not valid Python ("),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(BAD_ROWS))
+def test_custom_benchmark_rows_fail_with_file_and_line(workdir: Path, capsys, case) -> None:
+    row, message = BAD_ROWS[case]
+    good = json.loads((workdir / "bench.jsonl").read_text().splitlines()[0])
+    (workdir / "bad.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(row) + "\n")
+    config(workdir / "pat.toml", "http://127.0.0.1:9/v1")
+    assert main(["evaluate", "--benchmark", "bad.jsonl", "--samples", "x.jsonl"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert message in line and "bad.jsonl:2" in line
+
+
+def test_custom_benchmark_as_json_array_and_pretty_printed_objects(workdir: Path, capsys):
+    from pat_graph.benchmarks import load_benchmark
+
+    rows = [json.loads(line) for line in (workdir / "bench.jsonl").read_text().splitlines()]
+    (workdir / "array.json").write_text(json.dumps(rows, indent=2))
+    assert [t.task_id for t in load_benchmark("array.json").tasks] == ["fake/0", "fake/1", "fake/2"]
+    (workdir / "pretty.jsonl").write_text(json.dumps(rows[0], indent=2) + "\n")
+    assert main(["evaluate", "--benchmark", "pretty.jsonl", "--samples", "x.jsonl"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "pretty.jsonl:1: not valid JSON" in line and "one whole JSON object" in line
+    (workdir / "dir").mkdir()
+    assert main(["evaluate", "--benchmark", "dir", "--samples", "x.jsonl"]) == 2
+    assert "--benchmark dir is a directory" in one_error_line(capsys.readouterr().err)
+
+
+def test_no_config_file_says_so(workdir: Path, capsys) -> None:
+    assert main(run_args()) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "unknown model 'fake'" in line and "no config file was found" in line
+    assert str(workdir / "pat.toml") in line
+
+
+def test_model_table_typo_names_the_file_and_ignored_tables(workdir: Path, capsys) -> None:
+    (workdir / "pat.toml").write_text(
+        '[model.fake]\nbase_url = "http://127.0.0.1:9/v1"\nmodel = "m"\n'
+        "input_price = 1\noutput_price = 1\n"
+    )
+    assert main(run_args()) == 2
+    err = capsys.readouterr().err
+    read = f"read {workdir / 'pat.toml'}, which has table(s) pat-graph ignores: [model.fake] "
+    assert read in err
+    assert "(model tables are [models.NAME])" in err and "unknown model 'fake'" in err
+
+
+def test_an_unexpected_exception_is_one_line_not_a_traceback(workdir, capsys, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("something nobody foresaw")
+
+    monkeypatch.setattr("pat_graph.benchmarks.list_benchmarks", boom)
+    assert main(["benchmarks"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "RuntimeError: something nobody foresaw" in line and "PAT_GRAPH_DEBUG=1" in line
+
+
+# ---- deleting a run ---------------------------------------------------------------------------
+
+
+def test_delete_removes_one_run_only(finished_db: Path, capsys) -> None:
+    with GatedStub() as stub:
+        config(finished_db.parent / "pat.toml", stub.base_url)
+        assert main(run_args(run="keep")) == 0
+    capsys.readouterr()
+    kept = report("runs.sqlite", "--run", "keep")
+    assert main(["delete", "--run", "r"]) == 2
+    assert "run 'r' has 3 finished result(s); pass --force" in one_error_line(
+        capsys.readouterr().err
+    )
+    assert main(["delete", "--run", "r", "--force"]) == 0
+    assert "deleted run r: 3 results" in capsys.readouterr().out
+    with sqlite3.connect(finished_db) as conn:
+        for table, column in (("runs", "name"), ("results", "run"), ("calls", "run")):
+            runs = {r[0] for r in conn.execute(f"SELECT DISTINCT {column} FROM {table}")}
+            assert runs == {"keep"}, table
+        threads = {r[0].split("::")[0] for r in conn.execute("SELECT thread_id FROM checkpoints")}
+        assert threads <= {"keep"}
+    assert report("runs.sqlite", "--run", "keep") == kept
+    assert main(["delete", "--run", "r"]) == 2
+    assert "unknown run 'r'" in one_error_line(capsys.readouterr().err)
