@@ -341,3 +341,11 @@ def test_divide_answers_every_new_function_is_a_helper_and_known_ones_are_droppe
     assert parse_divide(fenced("def add_sq(a, b, c):\n    return 0"), problem, set()) is None
     assert parse_divide(fenced(ADD_SQ), problem, set()) is None
     assert parse_divide("no code at all", problem, set()) is None
+
+
+def test_the_cli_accepts_the_funcoder_alias(capsys):
+    from pat_graph.cli import main
+
+    assert main(["graph", "--policy", "funcoder"]) == 0
+    drawn = capsys.readouterr().out
+    assert "__start__ --> plan" in drawn and "compose" not in drawn
