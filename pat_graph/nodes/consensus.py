@@ -21,22 +21,22 @@ from pat_graph import codeparse, prompts
 from pat_graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
 from pat_graph.doctests import example_tests
 from pat_graph.llm import sample
+from pat_graph.nodes.build_tests import is_mbpp
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.divide import target_name
 from pat_graph.sandbox.compare import same_output
 
 
 def statement_unit_tests(problem: dict[str, Any], statement_tests_mbpp: bool) -> list[Any]:
-    """The root's unit tests: what the statement shows (never hidden tests)."""
+    """The root's unit tests: what the statement shows (never hidden tests). MBPP(+) gets none
+    unless `statement_tests_mbpp` (FunCoder's MBPP setting has no unit tests at the root)."""
     visible = list(problem.get("tests") or [])
     if problem.get("kind") == "stdio":
         return visible
-    if not statement_tests_mbpp and str(problem.get("task_id", "")).startswith("Mbpp/"):
-        visible = []  # FunCoder's MBPP setting has no unit tests at the root
-    examples = [
-        t for t in example_tests(problem["prompt"], problem["entry_point"]) if t not in visible
-    ]
-    return visible + examples
+    if is_mbpp(problem) and not statement_tests_mbpp:
+        return []
+    examples = example_tests(problem["prompt"], problem["entry_point"])
+    return visible + [t for t in examples if t not in visible]
 
 
 def parse_calls(text: str, name: str, limit: int = 0) -> list[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from pat_graph import build_graph, solve
 from pat_graph.budgets import budgets_for
+from pat_graph.nodes.consensus import statement_unit_tests
 from pat_graph.nodes.divide import parse_divide
 from pat_graph.problem import Problem
 from pat_graph.routing import route_after_divide
@@ -349,3 +350,19 @@ def test_the_cli_accepts_the_funcoder_alias(capsys):
     assert main(["graph", "--policy", "funcoder"]) == 0
     drawn = capsys.readouterr().out
     assert "__start__ --> plan" in drawn and "compose" not in drawn
+
+
+def test_root_unit_tests_are_the_statement_examples_and_none_for_mbpp():
+    mbpp = {
+        "task_id": "Mbpp/2",
+        "prompt": '"""\nWrite a function to add.\nassert add(1, 2) == 3\n"""\n',
+        "entry_point": "add",
+        "tests": ["assert add(1, 2) == 3"],
+        "kind": "function",
+    }
+    assert statement_unit_tests(mbpp, statement_tests_mbpp=False) == []
+    assert "assert add(1, 2) == 3" in statement_unit_tests(mbpp, statement_tests_mbpp=True)
+    humaneval = {"task_id": "HumanEval/0", "prompt": ADD_SQ, "entry_point": "add_sq"}
+    assert statement_unit_tests(humaneval, statement_tests_mbpp=False) == EXAMPLES
+    stdio = {"kind": "stdio", "tests": [{"input": "1\n", "output": "2\n"}], "prompt": "x"}
+    assert statement_unit_tests(stdio, statement_tests_mbpp=False) == stdio["tests"]
