@@ -33,17 +33,18 @@ def policy_graph(
 def _policy_graph(
     policy: str, budgets_json: str
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
-    from pat_graph.diagrams import drawable
+    from pat_graph.llm import RoleModel
     from pat_graph.policies import build_graph
-    from pat_graph.testing import ScriptedChatModel
 
     budgets = json.loads(budgets_json)
+    # A role without a client: building a graph never calls a model, and skipping a chat model
+    # class keeps the OpenAI client's import (a second or more) out of `explore`.
+    stand_in = RoleModel(None, "stand-in")  # type: ignore[arg-type]
     try:
-        stand_in = ScriptedChatModel(respond=lambda purpose, messages: "")
-        builder = build_graph(policy, generator=stand_in, planner=stand_in, **budgets)
-        graph = builder.compile().get_graph()
+        graph = build_graph(policy, generator=stand_in, planner=stand_in, **budgets)
     except Exception:  # budgets this version does not know: the policy's default drawing
-        graph = drawable(policy)
+        graph = build_graph(policy, generator=stand_in, planner=stand_in)
+    graph = graph.compile().get_graph()
     nodes = tuple(graph.nodes)
     edges = tuple((e.source, e.target, bool(e.conditional)) for e in graph.edges)
     return nodes, edges
