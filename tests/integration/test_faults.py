@@ -92,12 +92,20 @@ def test_faulty_server_then_rerun_finishes_everything_and_counts_each_answer_onc
             assert sorted(ids) == sorted(run1), task_id  # exactly its answers, each once
     assert len(ledger_ids) == len(set(ledger_ids))
 
-    # The report adds up the same answers: calls and tokens equal what the server returned.
+    # The report's "used" adds up the final results' ledgers: exactly those answers.
     assert report["done"] == N and report["errored"] == 0
     roles = ("generator", "planner")
-    assert sum(report["llm_calls"][r] for r in roles) == len(ledger_ids)
-    assert sum(report["tokens"][r]["output"] for r in roles) == sum(ledger_ids)
+    used = report["used"]
+    assert sum(used["llm_calls"][r] for r in roles) == len(ledger_ids)
+    assert sum(used["tokens"][r]["output"] for r in roles) == sum(ledger_ids)
+    # The whole bill (issue 12) is every answer the server delivered, each once, including
+    # those received by attempts that errored and belong to no result.
+    paid = [e.seq for e in server.usable()]
+    assert report["bill"] == "calls"
+    assert sum(report["llm_calls"][r] for r in roles) == len(paid)
+    assert sum(report["tokens"][r]["output"] for r in roles) == sum(paid)
     # Answers in no ledger were all received by attempts that errored (paid, never used).
     errored_ids = {_index(t) for t in errored}
     unused = [e for e in server.usable() if e.seq not in set(ledger_ids)]
     assert all(e.phase == "run1" and task_index(e.target) in errored_ids for e in unused)
+    assert report["cost_usd"] > used["cost_usd"] if unused else True
