@@ -404,8 +404,9 @@ def divide_messages(problem: dict[str, Any], docstring: str) -> list[BaseMessage
     name = problem.get("entry_point") or "main"
     ask = (
         f"{DIVIDE_TASK} `{name}`.{_context_note(problem)}\n\n{_show(problem)}\n\n"
-        f"Think step by step, then complete `{name}` so that it does what its docstring says"
-        + (f': "{_docstring_line(docstring)}"' if docstring else "")
+        f"Think step by step, then complete `{name}` so that it "
+        + (f'does what its docstring says: "{_docstring_line(docstring)}"' if docstring else "")
+        + ("" if docstring else "solves the problem above")
         + f".{_stdio_note(problem)}"
     )
     return [

@@ -366,3 +366,15 @@ def test_root_unit_tests_are_the_statement_examples_and_none_for_mbpp():
     assert statement_unit_tests(humaneval, statement_tests_mbpp=False) == EXAMPLES
     stdio = {"kind": "stdio", "tests": [{"input": "1\n", "output": "2\n"}], "prompt": "x"}
     assert statement_unit_tests(stdio, statement_tests_mbpp=False) == stdio["tests"]
+
+
+def test_a_prose_statement_is_shown_as_the_problem_to_solve():
+    from pat_graph.prompts import conquer_messages, divide_messages
+
+    problem = {"task_id": "Mbpp/2", "prompt": "Write a function to add two numbers.",
+               "entry_point": "add", "kind": "function"}  # fmt: skip
+    ask = str(divide_messages(problem, "")[-1].content)
+    assert ask.startswith("Write the function `add`") and "solves the problem above" in ask
+    assert "Write a function to add two numbers." in ask
+    conquer = str(conquer_messages(problem, "", ["def helper():\n    return 1"])[-1].content)
+    assert conquer.index("def helper") < conquer.index("Write a function to add")
