@@ -132,3 +132,19 @@ def test_statement_examples_only_use_names_that_exist(name: str):
             }
             names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
             assert names <= allowed | defined | bound, (task.task_id, test)
+
+
+def test_mbpp_patch_file_entries_are_single_asserts_on_the_entry_point():
+    doc = json.loads((patches_dir() / "mbppplus.json").read_text())
+    tasks = load_benchmark("mbpp-plus").by_id()
+    assert doc["tasks"] == len(tasks) and doc["statement_tests"] >= len(tasks)
+    for patch in doc["patches"]:
+        tree = ast.parse(patch["new"])
+        assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert)
+        called = {
+            n.func.id
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        assert tasks[patch["task_id"]].problem.entry_point in called, patch
+        assert patch["why"]
