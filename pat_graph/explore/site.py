@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from pat_graph.errors import ConfigError
 from pat_graph.explore.data import RunData, load_runs
 from pat_graph.explore.problem_page import problem_page
 from pat_graph.explore.render import ASSETS, slug
@@ -56,6 +57,12 @@ async def write_site(
 
     Returns the runs page and the seconds it took."""
     started = time.perf_counter()
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--out {folder} is a file; pass a folder for the site")
     data = await load_runs(db_path, runs)
-    index = write_pages(data, Path(out), str(db_path))
+    try:
+        index = write_pages(data, folder, str(db_path))
+    except OSError as exc:
+        raise ConfigError(f"--out {folder}: cannot write the site ({exc})") from exc
     return index, time.perf_counter() - started

@@ -203,3 +203,15 @@ def test_hidden_tests_appear_only_in_the_judge_section() -> None:
     assert marker in html[start:end]
     assert marker not in html[:start] + html[end:]
     assert "never saw these" in html[start:end]
+
+
+def test_cli_explains_a_missing_database_and_an_out_that_is_a_file(tmp_path, capsys) -> None:
+    from pat_graph.cli import main
+
+    missing = tmp_path / "none.sqlite"
+    assert main(["explore", "--db", str(missing), "--out", str(tmp_path / "site")]) == 2
+    assert "no database" in capsys.readouterr().err
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    assert main(["explore", "--db", str(missing), "--out", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err
