@@ -61,21 +61,20 @@ def assemble(
     return program
 
 
-def usable_sample(text: str, problem: dict[str, Any]) -> str | None:
-    """The sample's module (demo code dropped) when it defines the target with the statement's
-    signature and a body; None otherwise."""
+def usable_sample(text: str, problem: dict[str, Any]) -> tuple[str, bool] | None:
+    """(the sample's module with demo code dropped, whether its signature matches the
+    statement's) when it defines the target with a body; None otherwise."""
     name = target_name(problem)
     signature = None
     if problem.get("kind") != "stdio":
         signature = codeparse.target_signature(problem["prompt"], name)
     src = codeparse.extract_code(text, name)
     tree = codeparse.parse_module(src) if src is not None else None
-    if src is None or tree is None or not codeparse.defines_target(tree, name, signature):
+    fn = codeparse.find_function(tree, name) if tree is not None else None
+    if src is None or fn is None or codeparse.is_stub(fn):
         return None
-    fn = codeparse.find_function(tree, name)
-    if fn is None or codeparse.is_stub(fn):
-        return None
-    return codeparse.clean_module(src, tree)
+    matches = signature is None or codeparse.signature_of(fn) == signature
+    return codeparse.clean_module(src, tree), matches
 
 
 def conquer_node(deps: Deps):
@@ -87,7 +86,7 @@ def conquer_node(deps: Deps):
         written = [helpers[n]["code"] for n in sorted(helpers) if helpers[n].get("code")]
         messages = prompts.conquer_messages(problem, target_docstring(problem), written)
         ledger: list[dict[str, Any]] = []
-        samples: list[str] = []
+        samples: list[tuple[str, bool]] = []
         dropped = 0
         for _ in range(budgets.conquer_retries):
             texts, entries = await sample(
@@ -101,16 +100,21 @@ def conquer_node(deps: Deps):
             )
             ledger += entries
             for text in texts:
-                code = usable_sample(text, problem)
-                if code is None:
+                usable = usable_sample(text, problem)
+                if usable is None:
                     dropped += 1
                 else:
-                    samples.append(code)
+                    samples.append(usable)
+            # FunCoder counts samples with a wrong signature towards the minimum ...
             if len(samples) >= budgets.conquer_min_samples:
                 break
+        # ... and keeps them only when no sample has the right one.
+        if any(matches for _, matches in samples):
+            dropped += sum(1 for _, matches in samples if not matches)
+            samples = [(code, True) for code, matches in samples if matches]
         stubs = list(plan.get("stubs") or [])
         draft = assemble(deps, problem, plan["code"], helpers, stubs)
-        candidates = [draft] + [assemble(deps, problem, s, helpers, stubs) for s in samples]
+        candidates = [draft] + [assemble(deps, problem, c, helpers, stubs) for c, _ in samples]
         unimplemented = [s["name"] for s in stubs if not (helpers.get(s["name"]) or {}).get("code")]
         return {
             "phase": "consensus",

@@ -338,8 +338,9 @@ def test_divide_answers_every_new_function_is_a_helper_and_known_ones_are_droppe
     assert "return x * x" in parsed["stubs"][0]["header"]  # implemented: shown as written
     assert parsed["stubs"][1]["header"].startswith("def cube(x):") and "..." not in parsed["code"]
     assert "def parent" not in parsed["code"] and "def add_sq" in parsed["code"]
-    # the target must be there, with the statement's signature and a body
-    assert parse_divide(fenced("def add_sq(a, b, c):\n    return 0"), problem, set()) is None
+    # the target must be there with a body; like FunCoder's divide, a different signature is
+    # taken as it is (the tests will show it)
+    assert parse_divide(fenced("def add_sq(a, b, c):\n    return 0"), problem, set()) is not None
     assert parse_divide(fenced(ADD_SQ), problem, set()) is None
     assert parse_divide("no code at all", problem, set()) is None
 
@@ -378,3 +379,25 @@ def test_a_prose_statement_is_shown_as_the_problem_to_solve():
     assert "Write a function to add two numbers." in ask
     conquer = str(conquer_messages(problem, "", ["def helper():\n    return 1"])[-1].content)
     assert conquer.index("def helper") < conquer.index("Write a function to add")
+
+
+async def test_conquer_samples_with_a_wrong_signature_count_but_are_kept_only_if_all_are():
+    wrong_sig = "def add_sq(x: int, y: int) -> int:\n"
+    labels = iter(["bad"] * 3 + ["ok"] * 2)
+
+    def conquer():
+        label = next(labels)
+        return impl(label, sig=wrong_sig if label == "bad" else SIG)
+
+    gen, plan = models(
+        {("conquer", "add_sq"): conquer, ("inputs", "add_sq"): CALLS},
+        {("divide", "add_sq"): impl("draft")},
+    )
+    box = MarkerSandbox({"draft": Behaviour(5), "ok": Behaviour(5), "bad": Behaviour(5)})
+    result = await solve(
+        Problem("t/add_sq", ADD_SQ, "add_sq"), generator=gen, planner=plan, policy="pbt",
+        sandbox=box, conquer_samples=5, conquer_min_samples=5,
+    )  # fmt: skip
+    assert len(gen.calls_for("conquer")) == 1  # 5 usable, wrong signatures included
+    assert not any("# v:bad" in code for code, _ in box.test_runs)  # dropped: some match
+    assert "# v:" in result.code
