@@ -8,6 +8,7 @@ for the judge section of a page; the solve-loop data (state, results) never hold
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -19,6 +20,10 @@ from pat_graph.errors import ConfigError
 from pat_graph.explore.tree import FunctionTree, Write, build_tree
 
 MAX_HIDDEN_SHOWN = 20
+# Which generated tests reject the canonical solution is re-measured in the sandbox at explore
+# time (the run stored only how many), for at most this many problems, so explore stays fast.
+MAX_REJECT_CHECKS = 32
+SANDBOX_CONCURRENCY = 4
 
 
 @dataclass
@@ -163,6 +168,45 @@ def _benchmark_tasks(name: str) -> dict[str, Any]:
         return {}
 
 
+async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str, Any]) -> None:
+    """For problems whose stored result says generated tests rejected the canonical solution,
+    find which ones, in the sandbox (the tests are model-written code). Judge-side facts: they
+    go to `judge["rejecting"]` and are shown in the judge section only."""
+    todo = []
+    for p in problems:
+        task = tasks.get(p.task_id)
+        result = p.result or {}
+        if task is None or not result.get("generated_false_positives"):
+            continue
+        program = task.reference_program or task.canonical_solution
+        tests = list(result.get("generated_tests") or [])
+        if program and tests and task.problem.kind == "function":
+            todo.append((p, task, program, tests))
+    if not todo:
+        return
+    from pat_graph.sandbox import get_sandbox, run_tests
+
+    sandbox = get_sandbox("auto")
+    gate = asyncio.Semaphore(SANDBOX_CONCURRENCY)
+
+    async def one(p: ProblemData, task: Any, program: str, tests: list[Any]) -> None:
+        async with gate:
+            report = await run_tests(
+                program, tests, kind="function", sandbox=sandbox,
+                entry_point=task.problem.entry_point or None,
+            )  # fmt: skip
+        p.judge["rejecting"] = [
+            {"test": t, "status": o.status, "message": o.message[:300]}
+            for t, o in zip(tests, report.outcomes, strict=False)
+            if not o.passed
+        ]
+
+    outcomes = await asyncio.gather(
+        *(one(*item) for item in todo[:MAX_REJECT_CHECKS]), return_exceptions=True
+    )
+    del outcomes  # a sandbox failure leaves the stored count alone, never the page
+
+
 async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> list[RunData]:
     """Summaries, results and solve trees of `runs` (every run when empty)."""
     from pat_graph.report import load_summaries
@@ -208,5 +252,6 @@ async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> l
                 p.statement = task.problem.prompt
             if task is not None:
                 p.judge = _judge_facts(task)
+        await find_rejecting_tests(problems, tasks)
         out.append(RunData(s, problems))
     return out

@@ -53,7 +53,13 @@ def _tnode(kind: str, label: str, inner: str = "", *, open_: bool = False, extra
 def _function(fn: FunctionTree, fid: str, record: Mapping[str, Any] | None = None) -> str:
     final = fn.final or {}
     verified = final.get("verified", (record or {}).get("verified"))
-    badge = yes_no(verified) if verified is not None else '<span class="na">unfinished</span>'
+    # In-loop verification, not the judge's verdict: say "verified" so the two never blur.
+    if verified is None:
+        badge = '<span class="na">unfinished</span>'
+    elif verified:
+        badge = '<span class="ok">verified</span>'
+    else:
+        badge = '<span class="bad">not verified</span>'
     label = (
         f'<b class="fname">{esc(fn.name)}</b> <span class="muted">depth {fn.depth}</span> '
         f'{badge} <button class="show-path" data-fn="{esc(fid)}">path</button>'
@@ -237,6 +243,17 @@ def _judge_section(p: ProblemData) -> str:
     else:
         fp_text = f'<span class="ok">none of {checked} generated test(s) reject it</span>'
     facts = p.judge or {}
+    rejecting = facts.get("rejecting") or []
+    if rejecting:
+        fp_text += (
+            '<ul class="rejecting">'
+            + "".join(
+                f"<li>{code_block(format_test(r['test']))}"
+                f'<span class="msg">{esc(r["status"])}: {esc(r["message"])}</span></li>'
+                for r in rejecting
+            )
+            + "</ul>"
+        )
     hidden = ""
     if facts.get("mode") == "check" and facts.get("hidden_tests"):
         shown = facts["hidden_tests"]

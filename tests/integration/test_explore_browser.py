@@ -189,6 +189,12 @@ def test_generated_false_positive_is_reported(site: Path, browser: Browser) -> N
     _open(browser, _problem_page(site, RUN_PAT, "ex/fail"))
     judge = browser.eval("document.querySelector('section.judge').textContent")
     assert "1 of 2 generated test(s) reject it" in judge
+    # which one, re-measured in the sandbox at explore time: the wrong expectation
+    rejecting = browser.eval(
+        "Array.from(document.querySelectorAll('section.judge ul.rejecting pre'))"
+        ".map(p => p.textContent)"
+    )
+    assert rejecting == ["assert median([1, 2]) == 2"]
     tests = browser.eval(
         "Array.from(document.querySelectorAll('table.tests tbody tr'))"
         ".map(r => r.cells[1].textContent)"
