@@ -3,8 +3,10 @@ re-sample the function `conquer_samples` times at `conquer_temperature`, shown t
 helpers and its own stub, and put the divide draft first: 1 + 10 candidates in the shipped setting.
 
 Runs at every node, leaves included (FunCoder's `opt_refine_leaf=True`). A request is repeated
-(at most `conquer_retries` requests) until `conquer_min_samples` usable samples are in hand. When
-no sample is usable the draft alone is the answer and no inputs are written (as in FunCoder).
+(at most `conquer_retries` requests) until `conquer_min_samples` usable samples are in hand, and
+the whole conquer is tried again while it produced nothing usable (FunCoder's runner: at most
+int(1.8 * conquer_samples) times). When no sample is usable the draft alone is the answer and no
+inputs are written (as in FunCoder).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from pat_graph.nodes.compose import missing_helper
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.divide import target_docstring, target_name
 from pat_graph.preamble import with_default_imports
+
+RUNNER_RETRY_RATE = 1.8  # FunCoder's funcoder_runner: whole conquers tried while none is usable
 
 
 def _calls_main(tree: ast.Module) -> bool:
@@ -88,25 +92,31 @@ def conquer_node(deps: Deps):
         ledger: list[dict[str, Any]] = []
         samples: list[tuple[str, bool]] = []
         dropped = 0
-        for _ in range(budgets.conquer_retries):
-            texts, entries = await sample(
-                deps.generator,
-                messages,
-                n=budgets.conquer_samples,
-                temperature=budgets.conquer_temperature,
-                role="generator",
-                purpose="conquer",
-                depth=state.get("depth", 0),
-            )
-            ledger += entries
-            for text in texts:
-                usable = usable_sample(text, problem)
-                if usable is None:
-                    dropped += 1
-                else:
-                    samples.append(usable)
-            # FunCoder counts samples with a wrong signature towards the minimum ...
-            if len(samples) >= budgets.conquer_min_samples:
+        # FunCoder's runner asks for the whole conquer again while it produced nothing usable,
+        # up to int(1.8 * conquer_samples) times; each conquer is up to `conquer_retries`
+        # requests until `conquer_min_samples` usable samples are in hand.
+        for _ in range(int(RUNNER_RETRY_RATE * budgets.conquer_samples)):
+            for _ in range(budgets.conquer_retries):
+                texts, entries = await sample(
+                    deps.generator,
+                    messages,
+                    n=budgets.conquer_samples,
+                    temperature=budgets.conquer_temperature,
+                    role="generator",
+                    purpose="conquer",
+                    depth=state.get("depth", 0),
+                )
+                ledger += entries
+                for text in texts:
+                    usable = usable_sample(text, problem)
+                    if usable is None:
+                        dropped += 1
+                    else:
+                        samples.append(usable)
+                # FunCoder counts samples with a wrong signature towards the minimum ...
+                if len(samples) >= budgets.conquer_min_samples:
+                    break
+            if samples:
                 break
         # ... and keeps them only when no sample has the right one.
         if any(matches for _, matches in samples):
