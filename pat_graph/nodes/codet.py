@@ -59,7 +59,10 @@ def codet_tests_node(deps: Deps):
     async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
         problem = state["problem"]
         budgets = deps.budgets
-        candidates = [statement_stub(deps, problem), *(state.get("candidates") or [])]
+        samples = list(state.get("candidates") or [])
+        candidates = [statement_stub(deps, problem), *samples]
+        if not samples:  # FunCoder's runner answers with the draft, writing no tests
+            return {"candidates": candidates, "tests": [], "generated_tests": []}
         if problem.get("kind") == "stdio":
             visible = list(problem.get("tests") or [])
             return {

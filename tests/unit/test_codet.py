@@ -115,3 +115,15 @@ def test_codet_graph_never_plans():
     assert "plan" not in graph.nodes
     edges = {(e.source, e.target) for e in graph.edges}
     assert {("__start__", "generate"), ("generate", "build_tests"), ("verify", "finalize")} <= edges
+
+
+async def test_without_a_usable_sample_the_stub_is_the_answer_and_no_test_is_written():
+    gen = ScriptedChatModel(respond=responder({("tests", "add_sq"): ASSERTS}))
+    result = await solve(
+        Problem("t/add_sq", ADD_SQ, "add_sq"),
+        generator=gen,
+        policy="codet",
+        sandbox=MarkerSandbox({}),
+    )
+    assert [c.purpose for c in gen.calls] == ["trial"] * 3  # the trial's requests, no tests
+    assert result.origin == "statement stub" and result.tests_total == 0
