@@ -366,9 +366,11 @@ async def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     from pat_graph.evaluate import evaluate_samples, load_samples
 
+    if args.concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1 (got {args.concurrency})")
     benchmark = _load_benchmark(args.benchmark)
     result: Any = evaluate_samples(
-        benchmark, load_samples(args.samples), concurrency=max(1, args.concurrency)
+        benchmark, load_samples(args.samples), concurrency=args.concurrency
     )
     if inspect.isawaitable(result):
         result = await result

@@ -333,6 +333,12 @@ def test_zero_or_negative_sizes_are_refused(workdir: Path, capsys, flags) -> Non
     assert not (workdir / "runs.sqlite").exists()
 
 
+def test_evaluate_concurrency_zero_is_refused(workdir: Path, capsys) -> None:
+    args = ["evaluate", "--benchmark", "bench.jsonl", "--samples", "s.jsonl", "--concurrency", "0"]
+    assert main(args) == 2
+    assert "--concurrency must be at least 1 (got 0)" in one_error_line(capsys.readouterr().err)
+
+
 def test_missing_directories_are_created_for_db_out_and_plot(workdir: Path, capsys) -> None:
     with GatedStub() as stub:
         config(workdir / "pat.toml", stub.base_url)
