@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import shutil
 import sys
 import time
 from collections.abc import Mapping
@@ -22,6 +24,15 @@ def _duration(seconds: float) -> str:
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _size(stream: TextIO) -> tuple[int, int]:
+    """(columns, lines) the terminal reports; (0, 0) when it reports none."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return 0, 0
+    return size.columns, size.lines
 
 
 def _count(n: int) -> str:
@@ -99,13 +110,19 @@ class Progress:
             return
         from tqdm import tqdm
 
+        # Follow resizes when the terminal reports its size; a pseudo-terminal that reports 0x0
+        # (some CI runners, `script`) would otherwise get no bar at all (tqdm hides it).
+        sized = min(_size(self.stream)) > 0
+        fallback = shutil.get_terminal_size((120, 24))
         self._bar = tqdm(
             total=self.total,
             initial=self.done + self.errored,
             file=self.stream,
-            dynamic_ncols=True,
+            dynamic_ncols=sized,
+            ncols=None if sized else fallback.columns,
+            nrows=None if sized else fallback.lines,
             leave=True,
-            bar_format="{n_fmt}/{total_fmt} |{bar:16}| {elapsed}<{remaining} {postfix}",
+            bar_format="{n_fmt}/{total_fmt} |{bar:16}| {elapsed}<{remaining}{postfix}",
         )
         self._bar.set_postfix_str(self.stats(), refresh=True)
         with contextlib.suppress(RuntimeError):  # no running loop: redraw on events only

@@ -105,3 +105,34 @@ async def test_progress_bar_on_a_terminal_keeps_verbose_lines_off_the_bar() -> N
     # The verbose line stands on a line of its own, never glued to a redrawn bar.
     assert "\nt/1 generate: 1 usable sample(s)\n" in text.replace("\r", "\n")
     assert text.endswith("\n")
+
+
+def test_run_on_a_pseudo_terminal_shows_the_bar_and_verbose_lines_apart(workdir: Path) -> None:
+    """A pty that reports no size (CI runners, `script`) still gets the bar; verbose lines are
+    printed above it, never glued to a redrawn bar."""
+    import os
+    import select
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    master, slave = os.openpty()
+    with GatedStub(delay_s=0.2) as stub:
+        write_config(workdir / "pat.toml", stub.base_url)
+        args = [sys.executable, "-m", "pat_graph.cli", "run", "--benchmark", "bench.jsonl",
+                "--generator", "fake", "--run", "tty", "--policy", "standard", "--sandbox",
+                "process", "--verbose"]  # fmt: skip
+        proc = subprocess.Popen(args, cwd=workdir, stdout=slave, stderr=slave,
+                                env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"})  # fmt: skip
+        out = b""
+        while proc.poll() is None or select.select([master], [], [], 0.2)[0]:
+            if select.select([master], [], [], 0.2)[0]:
+                out += os.read(master, 65536)
+    os.close(slave)
+    os.close(master)
+    assert proc.returncode == 0, out.decode(errors="replace")[-2000:]
+    frames = [f for f in out.decode(errors="replace").replace("\r", "\n").split("\n") if f.strip()]
+    bars = [f for f in frames if f.startswith("3/3 |")]
+    assert bars and "pass 2 | in flight 0 | calls 3," in bars[-1] and "cost $" in bars[-1]
+    verbose = [f for f in frames if f.startswith("fake/0 ") and "generate" in f]
+    assert verbose and all("|" not in f.split("generate")[0] for f in verbose)
