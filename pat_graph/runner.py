@@ -170,6 +170,9 @@ async def run_benchmark(
         todo = [t for t in tasks if t.task_id not in done_ids]
         outcome.skipped = len(tasks) - len(todo)
         bar = _make_progress(progress, tasks, previous, done_ids)
+        if bar:
+            for entry in await store.calls(run):  # the bill so far, earlier invocations included
+                bar.add_call(entry)
         sem = asyncio.Semaphore(max(1, concurrency))
 
         async def one(task: Task) -> None:

@@ -136,3 +136,17 @@ def test_run_on_a_pseudo_terminal_shows_the_bar_and_verbose_lines_apart(workdir:
     assert bars and "pass 2 | in flight 0 | calls 3," in bars[-1] and "cost $" in bars[-1]
     verbose = [f for f in frames if f.startswith("fake/0 ") and "generate" in f]
     assert verbose and all("|" not in f.split("generate")[0] for f in verbose)
+
+
+def test_progress_on_resume_starts_from_the_bill_so_far(workdir: Path, capsys) -> None:
+    with GatedStub() as stub:
+        write_config(workdir / "pat.toml", stub.base_url)
+        args = ["run", "--benchmark", "bench.jsonl", "--generator", "fake", "--run", "p",
+                "--policy", "standard", "--sandbox", "process"]  # fmt: skip
+        assert main([*args, "--limit", "1"]) == 0
+        first = len(stub.requests)
+        capsys.readouterr()
+        assert main([*args, "--limit", "2"]) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[")]
+    assert lines[0].startswith("[") and f"1/2 pass 1 | in flight 0 | calls {first}," in lines[0]
+    assert f"calls {len(stub.requests)}," in lines[-1]
