@@ -112,6 +112,26 @@ def test_export_refuses_foreign_files_without_force(finished_db: Path, capsys) -
     assert len(notes.read_text().splitlines()) == 3
 
 
+def test_export_on_a_full_disk_keeps_the_old_file(finished_db: Path, capsys) -> None:
+    import errno
+
+    out = finished_db.parent / "s.jsonl"
+    assert main(["export", "--run", "r", "--out", "s.jsonl"]) == 0
+    before = out.read_bytes()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    capsys.readouterr()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("pat_graph.outputs.os.replace", full)
+        assert main(["export", "--run", "r", "--out", "s.jsonl"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "cannot write s.jsonl: No space left on device; s.jsonl was left as it was" in line
+    assert out.read_bytes() == before
+    assert not [f for f in out.parent.iterdir() if f.name.endswith(".tmp")]  # no debris
+
+
 def test_a_file_that_is_not_sqlite_exits_2_and_does_not_hang(workdir: Path) -> None:
     bad = workdir / "notes.txt"
     bad.write_text("hello, not a database\n")
