@@ -267,28 +267,101 @@ def _call_loop(job, first, res_fd, token):
     _exit(0)
 
 
-def _drop_privileges():
-    """Root without capabilities cannot read our memory or fds through /proc, nor regain power."""
-    with contextlib.suppress(Exception):
-        import ctypes
+_CAP_KILL, _CAP_SETGID, _CAP_SETUID, _CAP_SETPCAP = 5, 6, 7, 8
+_CANDIDATE_UIDS = (1 << 30, (1 << 31) - (1 << 16))  # far from any real account
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
-        if os.geteuid() != 0:
-            return
-        libc.prctl(28, 0x2F, 0, 0, 0)  # SECBIT_NOROOT, NO_SETUID_FIXUP, KEEP_CAPS (all locked)
-        for cap in range(64):
-            libc.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP
-        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
-        libc.capset(header, (ctypes.c_uint32 * 6)())
+
+def _libc():
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                           ctypes.c_char_p]  # fmt: skip
+    return libc
+
+
+def _host_root():
+    """True when uid 0 here is the host's uid 0 (no user namespace maps it elsewhere)."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        with open("/proc/self/uid_map") as fh:
+            first = fh.read().split()
+    except OSError:
+        return True
+    return first[:3] == ["0", "0", "4294967295"]
+
+
+def _capset(keep):
+    """Effective and permitted capabilities become exactly `keep`; nothing inheritable."""
+    import ctypes
+
+    mask = 0
+    for cap in keep:
+        mask |= 1 << cap
+    lo, hi = mask & 0xFFFFFFFF, mask >> 32
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)(lo, lo, 0, hi, hi, 0)
+    return _LIBC.capset(header, data) == 0
+
+
+def _capabilities():
+    """Effective | permitted | inheritable capability bits of this process (capget(2), so no
+    /proc access is needed); -1 when they cannot be read, which counts as privileged."""
+    import ctypes
+
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    if _LIBC.capget(header, data) != 0:
+        return -1
+    return data[0] | data[1] | data[2] | data[3] | data[4] | data[5]
+
+
+def _drop_bounding(keep=()):
+    for cap in range(64):
+        if cap not in keep:
+            _LIBC.prctl(24, cap, 0, 0, 0)  # PR_CAPBSET_DROP (needs CAP_SETPCAP; else a no-op)
+
+
+def _drop_privileges(uid=None):
+    """Before any candidate code: no way back to privilege, and never the host's root.
+
+    With `uid` (the harness is host root): every capability goes from the bounding set, then the
+    process becomes that unprivileged uid/gid, which clears its capabilities; the securebits are
+    locked so nothing can bring them back. Without it (a user namespace, or the process backend
+    whose interpreter only root can read) the uid stays and every capability is dropped. Then
+    not dumpable, so other processes of the same uid can neither ptrace it nor open its /proc
+    fds. Fails closed: a child that is still privileged afterwards exits before the candidate.
+    """
+    _LIBC.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    _drop_bounding()
+    if uid is not None:
+        # SECBIT_NOROOT, NO_SETUID_FIXUP off, KEEP_CAPS off, all three locked.
+        _LIBC.prctl(28, 0x2B, 0, 0, 0)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    elif os.geteuid() == 0:
+        _LIBC.prctl(28, 0x2F, 0, 0, 0)  # NOROOT, NO_SETUID_FIXUP, KEEP_CAPS off, all locked
+    _capset(())
+    _LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0
+    if _capabilities() != 0:
+        _exit(71)
+    ids = (*os.getresuid(), *os.getresgid())
+    if uid is not None and ids != (uid,) * 6:
+        _exit(71)
+    if uid is None and _host_root():
+        _exit(71)  # no backend ever runs a candidate as the host's root, capabilities or not
 
 
 def _child(job, index, res_fd, out_fd, err_fd, token):
     os.setpgid(0, 0)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
+    with contextlib.suppress(OSError), open("/proc/self/oom_score_adj", "w") as fh:
+        fh.write("1000")  # under the memory cap, the kernel kills candidates, not the harness
     _limit(job)
-    _drop_privileges()
+    _drop_privileges(job.get("uid"))
     test = job["tests"][index]
     if job["kind"] == "stdio":
         stdin = os.memfd_create("stdin")
@@ -343,7 +416,9 @@ def _sweep(job, pgid):
     if pgid > 0:
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
-    if job.get("pidns") and os.getpid() <= 3:
+    # kill(-1) reaches every process we may signal: only ever as init of a candidate's own PID
+    # namespace (bwrap), never in the process backend, whose "-1" would be the whole host.
+    if job.get("pidns") and _CONFIG.get("isolate") and os.getpid() <= 3:
         for _ in range(50):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
@@ -671,42 +746,51 @@ def _preload():
             __import__(name)
 
 
-def _mount_points():
-    """Mount points of this sandbox: binds (a venv under the host's /tmp) are never wiped."""
-    points = set()
-    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as info:
-        for line in info:
-            fields = line.split()
-            if len(fields) > 4:
-                points.add(fields[4].replace("\\040", " "))
-    return points
+def _wipe_allowed(real):
+    """Fail closed: the only directory the harness ever empties is the private temp dir the host
+    made for this worker (named ``pat-sbx-*`` and passed in the harness's config), compared after
+    resolving symlinks. Never "/", never a system directory, never whatever a job names; with no
+    configured work dir (the bwrap backend, whose scratch space is a fresh tmpfs per candidate)
+    nothing at all is wiped."""
+    configured = _CONFIG.get("wipe_dir")
+    if not isinstance(configured, str) or not configured:
+        return False
+    allowed = os.path.realpath(configured)
+    if real != allowed or not os.path.isabs(real):
+        return False
+    parent, name = os.path.split(real)
+    return name.startswith("pat-sbx-") and parent not in ("", "/") and real.count("/") >= 2
 
 
-def _wipe(workdir, mounts=frozenset()):
-    """Empty a scratch dir between candidates so one candidate cannot leave files for the next;
-    directories holding a mount point are emptied around it."""
+def _wipe(workdir):
+    """Empty the worker's private dir between candidates so one candidate cannot leave files for
+    the next. Returns False (touching nothing) unless `_wipe_allowed` accepts the directory."""
+    real = os.path.realpath(workdir)
+    if not _wipe_allowed(real):
+        return False
+    prefix = real + "/"
 
     def unlock(func, path, _exc):
+        # Only needed when we are not root (a candidate of our uid made a dir unreadable); chmod
+        # follows symlinks, so never on one, and never outside the allowed dir.
+        if os.geteuid() == 0 or not path.startswith(prefix):
+            return
         with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(path), 0o700)
-            os.chmod(path, 0o700)
+            for target in (os.path.dirname(path), path):
+                if target.startswith(prefix) and not os.path.islink(target):
+                    os.chmod(target, 0o700)
             func(path)
 
-    with contextlib.suppress(OSError):
-        os.chmod(workdir, 0o700)
-    for entry in os.scandir(workdir):
-        if entry.path in mounts:
-            continue
-        try:
-            if entry.is_dir(follow_symlinks=False):
-                if any(m.startswith(entry.path + "/") for m in mounts):
-                    _wipe(entry.path, mounts)
+    with os.scandir(real) as entries:
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, onerror=unlock)  # never follows symlinks
                 else:
-                    shutil.rmtree(entry.path, onerror=unlock)
-            else:
-                os.unlink(entry.path)
-        except OSError:
-            unlock(os.unlink, entry.path, None)
+                    os.unlink(entry.path)
+            except OSError:
+                unlock(os.unlink, entry.path, None)
+    return True
 
 
 def _relay(out, run_token, job_id, record):
@@ -715,46 +799,241 @@ def _relay(out, run_token, job_id, record):
         data = data[_write(out, data) :]
 
 
+# --- Isolation of one candidate (bwrap backend): fresh namespaces from a warm zygote -----------
+#
+# The harness parent (the zygote) never runs candidate code and never shares a namespace with
+# one. Per candidate it forks a process that enters new mount, IPC and PID namespaces and mounts
+# fresh size-capped tmpfs on every writable place; that process's child is PID 1 there: it mounts
+# a /proc of the new PID namespace (host kernel interfaces read-only), keeps only the
+# capabilities it needs to start and stop test children, and runs the job. It talks to the
+# zygote through one pipe; the zygote alone holds the host's pipes and the run token. When the
+# job ends PID 1 exits, the kernel kills everything left in its PID namespace, and the mount and
+# IPC namespaces (with every file and IPC object written in them) go with it. The next
+# candidate therefore starts from exactly the state the first one found.
+
+_CONFIG = {}
+_LIBC = None
+_NEWNS, _NEWIPC, _NEWPID = 0x20000, 0x08000000, 0x20000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
+_PROC_READ_ONLY = ("/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs")
+_PROC_HIDDEN = ("/proc/kcore", "/proc/timer_list", "/proc/sched_debug", "/proc/kallsyms")
+_RELAY_LINE_MAX = 96 * 1024 * 1024
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = [None if v is None else os.fsencode(v) for v in (source, target, fstype, data)]
+    if _LIBC.mount(enc[0], enc[1], enc[2], flags, enc[3]) != 0:
+        err = _errno()
+        raise OSError(err, f"mount {target}: {os.strerror(err)}")
+
+
+def _errno():
+    import ctypes
+
+    return ctypes.get_errno()
+
+
+def _read_only(path, flags=0):
+    """Bind `path` onto itself and make that bind read-only (a host kernel interface)."""
+    _mount(path, path, None, _MS_BIND | _MS_REC)
+    _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | flags)
+
+
+def _fresh_mounts(job):
+    """In the candidate's own mount namespace: new size-capped tmpfs on every writable place.
+
+    Binds that live below one of them (an interpreter under the host's /tmp) are put back,
+    read-only, on top of the new tmpfs."""
+    keep = []
+    for path in _CONFIG.get("keep", ()):
+        with contextlib.suppress(OSError):
+            keep.append((path, os.open(path, os.O_PATH | os.O_DIRECTORY)))
+    size = int(_CONFIG["tmpfs_bytes"])
+    uid = job.get("uid")
+    for path in [job["workdir"], *_CONFIG.get("writable", ())]:
+        if not os.path.isdir(path):
+            continue
+        opts = f"size={size},nr_inodes=65536,mode=1777"
+        if path == job["workdir"] and uid is not None:
+            opts = f"size={size},nr_inodes=65536,mode=0755,uid={uid},gid={uid}"
+        _mount("tmpfs", path, "tmpfs", _MS_NOSUID | _MS_NODEV, opts)
+    for path, fd in keep:
+        os.makedirs(path, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        _mount(None, path, None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        os.close(fd)
+
+
+def _fresh_proc():
+    """A /proc showing only this candidate's processes; host kernel knobs read-only or hidden.
+    Where the kernel refuses (a user namespace that may not mount proc), bwrap's /proc stays:
+    it already has /proc/sys read-only, and the processes it shows run as other uids."""
+    try:
+        _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    except OSError:
+        return False
+    try:
+        for path in _PROC_READ_ONLY:
+            if os.path.exists(path):
+                _read_only(path, _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+        for path in _PROC_HIDDEN:
+            if os.path.exists(path):
+                _mount("/dev/null", path, None, _MS_BIND)
+    except OSError:
+        _LIBC.umount2(b"/proc", 2)  # MNT_DETACH: back to bwrap's read-only-sys /proc
+        return False
+    return True
+
+
+def _send(fd, record):
+    data = (_dumps(record) + "\n").encode()
+    while data:
+        data = data[_write(fd, data) :]
+
+
+def _candidate_init(job, relay_w):
+    """PID 1 of the candidate's namespace: set up, run the job, report through `relay_w`."""
+    _fresh_proc()
+    # Mounting is over: keep only what starting and stopping test children needs.
+    keep = (_CAP_KILL, _CAP_SETGID, _CAP_SETUID, _CAP_SETPCAP)
+    _drop_bounding(keep)
+    if not _capset(keep):
+        _exit(72)
+    os.chdir(job["workdir"])
+    high = 3 + relay_w % 5
+    os.dup2(relay_w, high)
+    fd_null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(fd_null, fd)  # the zygote's stdin (future jobs) and stdout are not ours
+    os.closerange(3, high)
+    os.closerange(high + 1, 65536)
+    _run_job(job, functools.partial(_send, high))
+    _exit(0)
+
+
+def _run_job(job, emit):
+    for index in range(len(job["tests"])):
+        emit(_run_one(job, index))
+    _run_calls(job, emit)
+
+
+def _isolated(job, emit):
+    """Run one candidate in fresh namespaces (see above) and relay its records to `emit`."""
+    relay_r, relay_w = os.pipe()
+    setup = os.fork()
+    if setup == 0:
+        try:
+            os.close(relay_r)
+            if _LIBC.unshare(_NEWNS | _NEWIPC | _NEWPID) != 0:
+                _exit(73)
+            _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+            _fresh_mounts(job)
+            init = os.fork()
+            if init == 0:
+                try:
+                    _candidate_init(job, relay_w)
+                finally:
+                    _exit(74)
+            os.close(relay_w)
+            os.waitpid(init, 0)  # returns once the kernel has killed its whole namespace
+            _exit(0)
+        finally:
+            _exit(75)
+    os.close(relay_w)
+    seen = set()
+    n = len(job["tests"]) + len(job.get("calls") or ())
+    buf, scan = bytearray(), 0
+    while True:
+        chunk = os.read(relay_r, 1 << 20)
+        if not chunk:
+            break
+        buf += chunk
+        while True:
+            end = buf.find(b"\n", scan)
+            if end < 0:
+                scan = len(buf)
+                if len(buf) > _RELAY_LINE_MAX:
+                    buf, scan = bytearray(), 0  # not a record anyone wrote on purpose
+                break
+            line, buf, scan = bytes(buf[:end]), buf[end + 1 :], 0
+            with contextlib.suppress(ValueError):
+                rec = json.loads(line)
+                index = rec.get("i") if isinstance(rec, dict) else None
+                if isinstance(index, int) and 0 <= index < n and index not in seen:
+                    seen.add(index)
+                    emit(rec)
+    os.close(relay_r)
+    _, raw = os.waitpid(setup, 0)
+    code = os.waitstatus_to_exitcode(raw)
+    if len(seen) < n:
+        why = "the sandbox could not set up this candidate" if code else "no result"
+        for i in range(n):
+            if i not in seen:
+                emit({"i": i, "status": "error", "message": f"{why} (code {code})"})
+
+
+def _candidate_uid():
+    """An unprivileged uid/gid of its own for each candidate, when we are the host's root."""
+    if not _host_root():
+        return None
+    low, high = _CANDIDATE_UIDS
+    return low + int.from_bytes(os.urandom(4), "big") % (high - low)
+
+
+def _plain_uid(workdir):
+    """Process backend: when this is the host's root, every candidate gets an unprivileged uid
+    of its own (the host picked an interpreter that uid can read; `_drop_privileges` refuses to
+    run a candidate as root), and the work dir, only if it is the host-made one, is handed to it."""
+    uid = _candidate_uid()
+    real = os.path.realpath(workdir)
+    if uid is not None and _wipe_allowed(real):
+        os.chown(real, uid, uid)
+        os.chmod(real, 0o700)
+    return uid
+
+
 def _serve(out, run_token):
     """Warm worker loop: one framed job per candidate on stdin, verdicts as JSON lines."""
     inp = sys.stdin.buffer
-    mounts = None
     while True:
         header = inp.readline()
         if not header:
             return
         job = json.loads(inp.read(int(header)))
-        os.chdir(job["workdir"])
-        for index in range(len(job["tests"])):
-            record = _run_one(job, index)
-            record["tok"] = run_token
-            record["job"] = job["id"]
-            _write(out, (_dumps(record) + "\n").encode())
-        _run_calls(job, functools.partial(_relay, out, run_token, job["id"]))
-        _sweep(job, 0)
-        _wipe(job["workdir"])
-        for scratch in job.get("scratch", ()):
-            if mounts is None:
-                mounts = _mount_points()
-            _wipe(scratch, mounts)
+        emit = functools.partial(_relay, out, run_token, job["id"])
+        if _CONFIG.get("isolate"):
+            job["uid"] = _candidate_uid()
+            _isolated(job, emit)
+        else:
+            workdir = _CONFIG.get("wipe_dir") or job["workdir"]
+            os.chdir(workdir)
+            job["uid"] = _plain_uid(workdir)
+            _run_job(job, emit)
+            _sweep(job, 0)
+            _wipe(workdir)
         _write(out, (_dumps({"tok": run_token, "job": job["id"], "done": True}) + "\n").encode())
 
 
 def main():
+    global _LIBC
+    if len(sys.argv) > 1:
+        _CONFIG.update(json.loads(sys.argv[1]))
     run_token = sys.stdin.buffer.readline().strip().decode()
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be swept
-        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0: children cannot open our /proc fds
-    except OSError:
-        pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    _LIBC = _libc()
+    _LIBC.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be swept
+    _LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0: no other process opens our /proc fds
+    # A host that died mid-test shows up as a failed write: sweep everything, then leave.
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     out = os.dup(1)
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    if _CONFIG.get("isolate"):
+        os.chdir("/")  # the zygote; the process backend stays in the work dir the host made
     _preload()
-    _serve(out, run_token)
+    try:
+        _serve(out, run_token)
+    finally:
+        _sweep({}, 0)
 
 
 if __name__ == "__main__":

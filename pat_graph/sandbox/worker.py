@@ -29,6 +29,9 @@ from pat_graph.errors import SandboxError
 from pat_graph.sandbox import cgroup
 
 _RECORDS_CAP = 8 * 1024 * 1024
+# No record line is longer than this (a stdio test's stdout is capped at Limits.output_bytes and
+# a call's value at runner.CALL_VALUE_BYTES, both well below, even JSON-escaped).
+_LINE_CAP = 32 * 1024 * 1024
 _START_SLACK_S = 5.0
 _live: set[Worker] = set()
 _live_lock = threading.Lock()
@@ -45,11 +48,13 @@ class Worker:
         after_job: Callable[[Worker], None] | None = None,
         on_close: Callable[[], None] | None = None,
         pids_max: int | None = None,
+        memory_bytes: int | None = None,
+        cpus: float | None = None,
     ) -> None:
         self.token = secrets.token_hex(16)
         self.after_job = after_job
         self.on_close = on_close
-        self.cgroup = cgroup.create(pids_max) if pids_max else None
+        self.cgroup = cgroup.create(pids_max, memory_bytes, cpus) if pids_max else None
         try:
             self.proc = subprocess.Popen(
                 list(argv),
@@ -63,12 +68,13 @@ class Worker:
             )
         except OSError as exc:
             if self.cgroup is not None:
-                cgroup.kill_and_remove(self.cgroup)
+                self.cgroup.remove()
             raise SandboxError(f"cannot start the sandbox ({argv[0]}): {exc}") from exc
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(self.token.encode() + b"\n")
         self.proc.stdin.flush()
-        self._buf = b""
+        self._buf = bytearray()
+        self._scanned = 0  # bytes of _buf already searched for a newline
         self.alive = True
         with _live_lock:
             _live.add(self)
@@ -116,19 +122,28 @@ class Worker:
         return records
 
     def _next_line(self, fd: int, deadline: float) -> bytes | None:
-        while b"\n" not in self._buf:
+        """The next line of the worker's output, or None on end, deadline or an over-long line.
+        Linear: each byte is searched for a newline once, and a line never grows past the cap."""
+        while True:
+            end = self._buf.find(b"\n", self._scanned)
+            if end >= 0:
+                line = bytes(self._buf[:end])
+                del self._buf[: end + 1]
+                self._scanned = 0
+                return line
+            self._scanned = len(self._buf)
+            if len(self._buf) > _LINE_CAP:
+                return None
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             ready, _, _ = select.select([fd], [], [], left)
             if not ready:
                 return None
-            chunk = os.read(fd, 65536)
+            chunk = os.read(fd, 1 << 20)
             if not chunk:
                 return None
             self._buf += chunk
-        line, self._buf = self._buf.split(b"\n", 1)
-        return line
 
     def kill(self) -> None:
         """Kill the whole session: for bwrap this tears down the PID namespace and all in it."""
@@ -140,8 +155,7 @@ class Worker:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5)
         if self.cgroup is not None:
-            cgroup.kill_and_remove(self.cgroup)
-            self.cgroup = None
+            self.cgroup.remove()
         for stream in (self.proc.stdin, self.proc.stdout):
             with contextlib.suppress(OSError):
                 stream.close()  # type: ignore[union-attr]

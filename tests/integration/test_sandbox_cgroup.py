@@ -46,6 +46,7 @@ async def test_fork_count_is_capped_and_the_group_goes_away(name, backend):
     [worker] = list(box.pool._mine)
     group = worker.cgroup
     assert group is not None and group.exists()
-    assert int((group / "pids.max").read_text()) == limits.nproc + WORKER_OVERHEAD_PIDS
+    assert int((group.path / "pids.max").read_text()) == limits.nproc + WORKER_OVERHEAD_PIDS
+    assert worker.proc.pid in group.pids()
     worker.kill()
     assert not group.exists()
