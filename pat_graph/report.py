@@ -145,7 +145,13 @@ def _usd(value: float | None) -> str:
 def cost_text(s: Mapping[str, Any]) -> str:
     """The whole bill, what the final results used, and calls whose cost is unknown."""
     calls = sum(s["llm_calls"].values())
-    text = f"{_usd(s['cost_usd'])} spent in {calls} calls"
+    unknown = int(s.get("cost_unknown_calls") or 0)
+    if s["cost_usd"] is None:
+        text = f"unknown ({calls} calls)"
+    elif unknown:
+        text = f"{_usd(s['cost_usd'])} spent in the {calls - unknown} calls with a known cost"
+    else:
+        text = f"{_usd(s['cost_usd'])} spent in {calls} calls"
     if s.get("relative_cost") is not None:
         text += f" ({s['relative_cost']:.2f}x {s['baseline']} per problem)"
     used = s.get("used")
