@@ -27,7 +27,11 @@ async def _run(bench, db: Path, chat=None, **kw):
     chat = chat or scripted_model()
     model = RoleModel(chat, "fake-gen", 1.0, 2.0)
     kw.setdefault("policy", "pat")
-    kw.setdefault("budgets", {"n_samples": 2, "plan_rounds": 2, "max_depth": 1})
+    # The fake model's scenario (assert tests, one of them a false positive) is the strict
+    # profile's; the paper profile's call tests are covered in tests/unit/test_fidelity_pat.py.
+    kw.setdefault(
+        "budgets", {"n_samples": 2, "plan_rounds": 2, "max_depth": 1, "profile": "strict"}
+    )
     outcome = await run_benchmark(
         run=kw.pop("run", "r1"), benchmark=bench, generator=model, db_path=db,
         concurrency=2, progress=False, **kw,
