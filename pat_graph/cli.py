@@ -258,8 +258,6 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         tasks = tasks[: args.limit]
     config = read_config(args.config)
     specs = config.specs
-    if config.ignored:
-        print(f"warning: {config.describe()}", file=sys.stderr)
     roles = {"generator": args.generator, "planner": args.planner}
     chosen = {}
     for role, name in roles.items():
@@ -273,6 +271,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
                 f"{config.describe()}"
             )
         chosen[role] = specs[name]
+    if config.ignored:  # after the lookup: an unknown model's error already says this
+        print(f"warning: {config.describe()}", file=sys.stderr)
     from pat_graph.models import resolve_api_key
 
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():

@@ -520,7 +520,7 @@ def test_model_table_typo_names_the_file_and_ignored_tables(workdir: Path, capsy
         "input_price = 1\noutput_price = 1\n"
     )
     assert main(run_args()) == 2
-    err = capsys.readouterr().err
+    err = one_error_line(capsys.readouterr().err)
     read = f"read {workdir / 'pat.toml'}, which has table(s) pat-graph ignores: [model.fake] "
     assert read in err
     assert "(model tables are [models.NAME])" in err and "unknown model 'fake'" in err
