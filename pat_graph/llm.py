@@ -8,6 +8,7 @@ usage is read once per request (`llm_output["token_usage"]`), not summed over th
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -82,6 +83,20 @@ def endpoint(chat: Any) -> str:
     return "?"
 
 
+def _explain(exc: Exception) -> str:
+    """The client's error, with what it usually means when the server is not an OpenAI API."""
+    text = f"{type(exc).__name__}: {exc}"
+    lowered = text.lower()
+    if "<html" in lowered or "<!doctype" in lowered:
+        return (
+            "the server answered with an HTML page instead of JSON (is base_url the API root, "
+            f"often ending in /v1?): {text[:300]}"
+        )
+    if isinstance(exc, json.JSONDecodeError):
+        return f"the server's answer is not valid JSON (cut off?): {text[:300]}"
+    return text
+
+
 def _call_error(model: RoleModel, problem: str) -> LLMCallError:
     return LLMCallError(f"model {model.name!r} at {endpoint(model.chat)}: {problem}")
 
@@ -133,7 +148,7 @@ async def sample(
         except (asyncio.CancelledError, PatError):
             raise
         except Exception as exc:
-            raise _call_error(model, f"{type(exc).__name__}: {exc}") from exc
+            raise _call_error(model, _explain(exc)) from exc
         # Thinking is never the answer; its tokens are still billed (usage comes from the server).
         got = [strip_think(g.text) for g in (result.generations[0] if result.generations else [])]
         tokens_in, tokens_out, reported = _usage(result)

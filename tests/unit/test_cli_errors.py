@@ -468,7 +468,9 @@ def test_html_or_broken_json_answers_name_model_and_url(workdir: Path, capsys, m
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert err.count("errored fake/") == 3
-    assert err.count(f"LLMCallError: model 'fake' at {server.base_url}") == 3
+    assert err.count(f"LLMCallError: model 'fake' at {server.base_url}: the server") == 3
+    meaning = {"html": "answered with an HTML page instead of JSON", "badjson": "not valid JSON"}
+    assert err.count(meaning[mode]) == 3
 
 
 BAD_ROWS = {
