@@ -6,6 +6,7 @@ import pytest
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph import build_graph, solve
+from pat_graph.errors import LLMCallError
 from pat_graph.solve import initial_state, result_from_state
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.graph_fixtures import (
@@ -36,7 +37,7 @@ async def test_plan_failure_resumes_without_rerunning_trial_or_verify(tmp_path):
     config = {"configurable": {"thread_id": "t1"}, "recursion_limit": 50}
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "cp.sqlite")) as saver:
         graph = builder.compile(checkpointer=saver)
-        with pytest.raises(ConnectionError):
+        with pytest.raises(LLMCallError, match=r"model 'plan' at .*ConnectionError"):
             await graph.ainvoke(initial_state(add_sq_problem()), config)
         assert len(gen.calls_for("trial")) == 1
         assert len(sandbox.programs) == 1  # the trial was verified before plan failed
@@ -63,7 +64,7 @@ async def test_solve_with_a_checkpointer_resumes_the_same_thread(tmp_path):
         fail_times=1,
     )
     async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "cp.sqlite")) as saver:
-        with pytest.raises(ConnectionError):
+        with pytest.raises(LLMCallError, match=r"model 'plan' at .*ConnectionError"):
             await solve(
                 add_sq_problem(),
                 generator=gen,
