@@ -66,6 +66,10 @@ def parse_literal(node: ast.expr | str) -> Any:
     syntax (`float('inf')`, `set()`, `frozenset({..})`); raises NotLiteral otherwise."""
     if isinstance(node, str):
         try:
+            return ast.literal_eval(node.strip())  # the common case, without the walk below
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            pass
+        try:
             node = ast.parse(node.strip(), mode="eval").body
         except SyntaxError as exc:
             raise NotLiteral(str(exc)) from None
