@@ -341,14 +341,14 @@ def _load_benchmark(name: str) -> Any:
 async def _cmd_report(args: argparse.Namespace) -> int:
     from pat_graph.report import format_table, load_summaries
 
-    if args.plot:
+    summaries = await load_summaries(args.db, args.runs, args.baseline)
+    if args.plot:  # before printing anything: a refused --plot is the whole answer
         from pat_graph.outputs import check_output, looks_like_png
 
         check_output(
             args.plot, purpose="a plot", ours=looks_like_png, force=args.force,
             protect=[args.db], option="--plot",
         )  # fmt: skip
-    summaries = await load_summaries(args.db, args.runs, args.baseline)
     if args.json:
         print(json.dumps(summaries, indent=2))
     else:

@@ -120,12 +120,18 @@ def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[
 
 
 def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
-    fig = figure(summaries)
-    path = Path(out)
-    fig.savefig(path)
+    import io
+
+    from pat_graph.outputs import write_atomic
+
+    fig = figure(summaries)  # first: it says how to install matplotlib when it is missing
     import matplotlib.pyplot as plt
 
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
+    path = Path(out)
+    write_atomic(path, buffer.getvalue())  # an interrupted write keeps the previous plot
     return path
 
 
