@@ -102,12 +102,14 @@ def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[
     for i in order:
         x, y = panel.points[i][0], ys[i]
         label = None
-        for dx, dy in _OFFSETS:
+        for k, (dx, dy) in enumerate(_OFFSETS):
             if label is not None:
                 label.remove()
+            # Away from the default spot, a thin line ties the label to its point.
+            arrow = {"arrowstyle": "-", "lw": 0.5, "color": "grey"} if k else None
             label = ax.annotate(
                 panel.runs[i], (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=8,
-                ha="left" if dx > 0 else "right",
+                ha="left" if dx > 0 else "right", arrowprops=arrow,
             )  # fmt: skip
             box = label.get_window_extent(renderer)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
