@@ -15,6 +15,7 @@ import builtins
 import collections
 import contextlib
 import functools
+import gc
 import json
 import linecache
 import os
@@ -806,17 +807,18 @@ def _relay(out, run_token, job_id, record):
 # --- Isolation of one candidate (bwrap backend): fresh namespaces from a warm zygote -----------
 #
 # The harness parent (the zygote) never runs candidate code and never shares a namespace with
-# one. Per candidate it forks a process that enters new mount, IPC and PID namespaces and mounts
-# fresh size-capped tmpfs on every writable place; that process's child is PID 1 there: it mounts
-# a /proc of the new PID namespace (host kernel interfaces read-only), keeps only the
-# capabilities it needs to start and stop test children, and runs the job. It talks to the
-# zygote through one pipe; the zygote alone holds the host's pipes and the run token. When the
-# job ends PID 1 exits, the kernel kills everything left in its PID namespace, and the mount and
-# IPC namespaces (with every file and IPC object written in them) go with it. The next
-# candidate therefore starts from exactly the state the first one found.
+# one. Per candidate it forks a process that is PID 1 of a new PID namespace; that process enters
+# new mount and IPC namespaces, mounts fresh size-capped tmpfs on every writable place and a
+# /proc of its own PID namespace (host kernel interfaces read-only), keeps only the capabilities
+# it needs to start and stop test children, and runs the job. It talks to the zygote through one
+# pipe; the zygote alone holds the host's pipes and the run token. When the job ends PID 1
+# exits, the kernel kills everything left in its PID namespace, and the mount and IPC namespaces
+# (with every file and IPC object written in them) go with it. The next candidate therefore
+# starts from exactly the state the first one found.
 
 _CONFIG = {}
 _LIBC = None
+_OWN_PIDNS = -1  # fd of the zygote's own PID namespace (bwrap backend)
 _NEWNS, _NEWIPC, _NEWPID = 0x20000, 0x08000000, 0x20000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
@@ -925,25 +927,26 @@ def _run_job(job, emit):
 def _isolated(job, emit):
     """Run one candidate in fresh namespaces (see above) and relay its records to `emit`."""
     relay_r, relay_w = os.pipe()
-    setup = os.fork()
-    if setup == 0:
+    # The next child is PID 1 of a new PID namespace; right after the fork the zygote's own
+    # later children go back to the zygote's namespace (setns), so each candidate gets its own.
+    if _LIBC.unshare(_NEWPID) != 0:
+        init = -1
+    else:
+        try:
+            init = os.fork()
+        finally:
+            if init != 0 and _LIBC.setns(_OWN_PIDNS, _NEWPID) != 0:
+                raise OSError(_errno(), "cannot return to the zygote's PID namespace")
+    if init == 0:
         try:
             os.close(relay_r)
-            if _LIBC.unshare(_NEWNS | _NEWIPC | _NEWPID) != 0:
+            if _LIBC.unshare(_NEWNS | _NEWIPC) != 0:
                 _exit(73)
             _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
             _fresh_mounts(job)
-            init = os.fork()
-            if init == 0:
-                try:
-                    _candidate_init(job, relay_w)
-                finally:
-                    _exit(74)
-            os.close(relay_w)
-            os.waitpid(init, 0)  # returns once the kernel has killed its whole namespace
-            _exit(0)
+            _candidate_init(job, relay_w)
         finally:
-            _exit(75)
+            _exit(74)
     os.close(relay_w)
     seen = set()
     n = len(job["tests"]) + len(job.get("calls") or ())
@@ -968,8 +971,9 @@ def _isolated(job, emit):
                     seen.add(index)
                     emit(rec)
     os.close(relay_r)
-    _, raw = os.waitpid(setup, 0)
-    code = os.waitstatus_to_exitcode(raw)
+    code = 75
+    if init > 0:  # returns once the kernel has killed everything in the candidate's namespace
+        code = os.waitstatus_to_exitcode(os.waitpid(init, 0)[1])
     if len(seen) < n:
         why = "the sandbox could not set up this candidate" if code else "no result"
         for i in range(n):
@@ -1020,7 +1024,7 @@ def _serve(out, run_token):
 
 
 def main():
-    global _LIBC
+    global _LIBC, _OWN_PIDNS
     if len(sys.argv) > 1:
         _CONFIG.update(json.loads(sys.argv[1]))
     run_token = sys.stdin.buffer.readline().strip().decode()
@@ -1033,7 +1037,9 @@ def main():
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     if _CONFIG.get("isolate"):
         os.chdir("/")  # the zygote; the process backend stays in the work dir the host made
+        _OWN_PIDNS = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
     _preload()
+    gc.freeze()  # preloaded objects stay shared with every fork instead of being copied by gc
     try:
         _serve(out, run_token)
     finally:
