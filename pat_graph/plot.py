@@ -92,6 +92,14 @@ def plot_data(summaries: Sequence[Mapping[str, Any]]) -> PlotData:
     return PlotData(axis, xlabel, f"{what} per problem vs Pass@1", list(panels.values()))
 
 
+def _text_box(label: Any, renderer: Any) -> Any:
+    """The label's text alone (an Annotation's own extent also covers its leader line)."""
+    from matplotlib.text import Text
+
+    label.update_positions(renderer)
+    return Text.get_window_extent(label, renderer)
+
+
 def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[Any]:
     """Put each run's name where it overlaps no other label and stays inside the frame."""
     renderer = fig.canvas.get_renderer()
@@ -111,12 +119,12 @@ def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[
                 panel.runs[i], (x, y), textcoords="offset points", xytext=(dx, dy), fontsize=8,
                 ha="left" if dx > 0 else "right", arrowprops=arrow,
             )  # fmt: skip
-            box = label.get_window_extent(renderer)
+            box = _text_box(label, renderer)
             inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
             if inside and not any(box.overlaps(other) for other in taken):
                 break
         assert label is not None
-        taken.append(label.get_window_extent(renderer))
+        taken.append(_text_box(label, renderer))
         labels.append(label)
     return labels
 
