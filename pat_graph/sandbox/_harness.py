@@ -819,6 +819,7 @@ def _relay(out, run_token, job_id, record):
 _CONFIG = {}
 _LIBC = None
 _OWN_PIDNS = -1  # fd of the zygote's own PID namespace (bwrap backend)
+_SETNS_BACK = False  # whether the zygote may setns back into it (true when bwrap ran as root)
 _NEWNS, _NEWIPC, _NEWPID = 0x20000, 0x08000000, 0x20000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 0x4000, 1 << 18
@@ -924,22 +925,47 @@ def _run_job(job, emit):
     _run_calls(job, emit)
 
 
+def _fork_in_new_pidns():
+    """Fork a child that is PID 1 of a new PID namespace, then put the zygote's later children
+    back into its own namespace (setns), so each candidate gets a namespace of its own."""
+    if _LIBC.unshare(_NEWPID) != 0:
+        return -1
+    pid = -1
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0 and _LIBC.setns(_OWN_PIDNS, _NEWPID) != 0:
+            _exit(76)  # never fork a later candidate into this one's namespace
+    return pid
+
+
 def _isolated(job, emit):
     """Run one candidate in fresh namespaces (see above) and relay its records to `emit`."""
     relay_r, relay_w = os.pipe()
-    # The next child is PID 1 of a new PID namespace; right after the fork the zygote's own
-    # later children go back to the zygote's namespace (setns), so each candidate gets its own.
-    if _LIBC.unshare(_NEWPID) != 0:
-        init = -1
+    if _SETNS_BACK:
+        init = waited = _fork_in_new_pidns()
     else:
-        try:
-            init = os.fork()
-        finally:
-            if init != 0 and _LIBC.setns(_OWN_PIDNS, _NEWPID) != 0:
-                raise OSError(_errno(), "cannot return to the zygote's PID namespace")
+        # In a user namespace that does not own our PID namespace (bwrap run unprivileged
+        # nests two) the zygote cannot setns back: a helper unshares and forks the init.
+        init = waited = os.fork()
+        if waited == 0:
+            init = -1  # until the fork below succeeds, this process never runs the job
+            try:
+                os.close(relay_r)
+                if _LIBC.unshare(_NEWPID) != 0:
+                    _exit(73)
+                init = os.fork()
+                if init != 0:
+                    os.close(relay_w)
+                    os.waitpid(init, 0)  # returns once its whole namespace is dead
+                    _exit(0)
+            finally:
+                if init != 0:
+                    _exit(75)
     if init == 0:
         try:
-            os.close(relay_r)
+            with contextlib.suppress(OSError):
+                os.close(relay_r)
             if _LIBC.unshare(_NEWNS | _NEWIPC) != 0:
                 _exit(73)
             _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
@@ -972,8 +998,8 @@ def _isolated(job, emit):
                     emit(rec)
     os.close(relay_r)
     code = 75
-    if init > 0:  # returns once the kernel has killed everything in the candidate's namespace
-        code = os.waitstatus_to_exitcode(os.waitpid(init, 0)[1])
+    if waited > 0:  # returns once the kernel has killed everything in the candidate's namespace
+        code = os.waitstatus_to_exitcode(os.waitpid(waited, 0)[1])
     if len(seen) < n:
         why = "the sandbox could not set up this candidate" if code else "no result"
         for i in range(n):
@@ -1024,7 +1050,7 @@ def _serve(out, run_token):
 
 
 def main():
-    global _LIBC, _OWN_PIDNS
+    global _LIBC, _OWN_PIDNS, _SETNS_BACK
     if len(sys.argv) > 1:
         _CONFIG.update(json.loads(sys.argv[1]))
     run_token = sys.stdin.buffer.readline().strip().decode()
@@ -1038,6 +1064,7 @@ def main():
     if _CONFIG.get("isolate"):
         os.chdir("/")  # the zygote; the process backend stays in the work dir the host made
         _OWN_PIDNS = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+        _SETNS_BACK = _LIBC.setns(_OWN_PIDNS, _NEWPID) == 0
     _preload()
     gc.freeze()  # preloaded objects stay shared with every fork instead of being copied by gc
     try:
