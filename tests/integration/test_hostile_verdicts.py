@@ -306,6 +306,42 @@ async def test_differential_judge_cannot_find_the_canonical_outputs() -> None:
     assert honest.base is True and honest.plus is True
 
 
+_READ_ASSERTS = """
+import gc, linecache, re, sys
+_CACHE = []
+def _texts():
+    if _CACHE:
+        return _CACHE
+    for entry in list(linecache.cache.values()):
+        if len(entry) > 2 and isinstance(entry[2], list):
+            _CACHE.append("".join(entry[2]))
+    fr = sys._getframe()
+    while fr is not None:
+        _CACHE.extend(v for v in fr.f_locals.values() if isinstance(v, str) and "assert" in v)
+        fr = fr.f_back
+    for obj in gc.get_objects():
+        if type(obj) is dict and "tests" in obj and isinstance(obj["tests"], list):
+            _CACHE.extend(v for v in obj["tests"] if isinstance(v, str))
+    return _CACHE
+def has_close_elements(numbers, threshold):
+    want = (repr(list(numbers)) + ", " + repr(threshold)).replace(" ", "")
+    for text in _texts():
+        for args, exp in re.findall(r"\\((\\[.*?\\], [0-9.]+)\\) == (True|False)", text):
+            if args.replace(" ", "") == want:
+                return exp == "True"
+    return None
+"""
+
+
+async def test_humaneval_check_judge_cannot_read_its_asserts() -> None:
+    """HumanEval's check() once ran inside, its source in linecache and the job: a candidate that
+    read the assert for its own input passed. Now the asserts are split and stay on the host."""
+    task = load_benchmark("humaneval").by_id()["HumanEval/0"]
+    verdict = await judge(task, _READ_ASSERTS)
+    assert verdict.base is False
+    assert (await judge(task, task.reference_program or "")).base is True
+
+
 def test_whole_run_forging_through_pat_graph_evaluate(tmp_path: Path) -> None:
     """`pat-graph evaluate` on a small benchmark: every attacking sample scores 0, honest 1."""
     rows = []
