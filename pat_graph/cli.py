@@ -242,9 +242,10 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
     budgets = _with_profile(_budgets(args.budget), args.profile)
-    if Path(args.db).exists():  # a wrong --db fails now, not after the sandbox and server checks
-        from pat_graph.store import open_db
+    from pat_graph.store import check_db_path, open_db
 
+    # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
+    if check_db_path(args.db).exists():
         await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)

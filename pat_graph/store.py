@@ -278,13 +278,11 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "
     return out
 
 
-async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connection:
-    """Open (or, with `create`, make) a run database; every failure is one ConfigError.
-
-    Why so careful: aiosqlite runs each connection on its own thread, and a connection left open
-    on an error path keeps the process alive forever. Anything that fails after connecting
-    closes the connection before raising.
-    """
+def check_db_path(path: str | Path, *, create: bool = True) -> Path:
+    """The checks that need no connection: not a URL, not a directory, an SQLite file if it
+    exists (its first bytes), and present unless `create`. Nothing is created here."""
+    if "://" in str(path):  # a URL would otherwise become a directory named "postgresql:"
+        raise ConfigError(f"--db {path}: pass the path of an SQLite file; URLs are not supported")
     file = Path(path)
     if file.is_dir():
         raise ConfigError(f"--db {file} is a directory; pass the path of a database file")
@@ -298,7 +296,18 @@ async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connect
             )
     elif not create:
         raise ConfigError(f"no database at {file}; run `pat-graph run` first or pass --db")
-    elif not file.parent.exists():
+    return file
+
+
+async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connection:
+    """Open (or, with `create`, make) a run database; every failure is one ConfigError.
+
+    Why so careful: aiosqlite runs each connection on its own thread, and a connection left open
+    on an error path keeps the process alive forever. Anything that fails after connecting
+    closes the connection before raising.
+    """
+    file = check_db_path(path, create=create)
+    if not file.exists() and not file.parent.exists():
         try:
             file.parent.mkdir(parents=True)
         except OSError as exc:

@@ -152,6 +152,16 @@ def test_a_file_that_is_not_sqlite_exits_2_and_does_not_hang(workdir: Path) -> N
         assert db.read_bytes() == before
 
 
+def test_a_database_url_or_directory_is_refused_without_creating_anything(workdir, capsys):
+    config(workdir / "pat.toml", "http://127.0.0.1:9/v1")
+    assert main(run_args(db="postgresql://u@h/db")) == 2
+    assert "URLs are not supported" in one_error_line(capsys.readouterr().err)
+    (workdir / "adir").mkdir()
+    assert main(["report", "--db", "adir"]) == 2
+    assert "--db adir is a directory" in one_error_line(capsys.readouterr().err)
+    assert sorted(p.name for p in workdir.iterdir()) == ["adir", "bench.jsonl", "pat.toml"]
+
+
 def test_run_on_a_non_sqlite_db_exits_2_and_does_not_hang(workdir: Path) -> None:
     bad = workdir / "notes.txt"
     bad.write_text("hello\n")
