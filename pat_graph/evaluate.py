@@ -7,6 +7,7 @@ Any tool's outputs can be judged the same way as pat-graph's own runs: a row is
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from pat_graph.errors import BenchmarkError
 from pat_graph.jsonl import read_jsonl
 from pat_graph.judge import Verdict, judge
 from pat_graph.sandbox.base import Sandbox
+
+log = logging.getLogger("pat_graph.evaluate")
 
 
 class SamplesError(BenchmarkError):
@@ -84,7 +87,14 @@ async def evaluate_samples(
             plus = False if task.has_plus else None
             return Verdict(base=False, plus=plus, details={"missing": True})
         async with gate:
-            return await judge(task, program_of(task, row), sandbox=sandbox)
+            try:
+                return await judge(task, program_of(task, row), sandbox=sandbox)
+            except BenchmarkError as exc:
+                # The task's own data failed (its reference solution timed out, say): the sample
+                # cannot be judged, so it is not counted as passing, and the rest still are.
+                log.warning("%s: cannot be judged: %s", task.task_id, exc)
+                plus = False if task.has_plus else None
+                return Verdict(base=False, plus=plus, details={"judge_error": str(exc)})
 
     verdicts = await asyncio.gather(*(one(t) for t in benchmark.tasks))
     per_task = {
