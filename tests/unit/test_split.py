@@ -141,3 +141,14 @@ def test_humaneval_check_harness_splits_into_its_asserts() -> None:
     assert humaneval_asserts(loop + "check(f)\n", "f") is None
     helper = "import math\ndef check(candidate):\n    assert candidate(1) == math.pi\n"
     assert humaneval_asserts(helper, "f") is None  # math.pi is no literal
+
+
+def test_constant_arithmetic_folds_into_the_expected_value() -> None:
+    assert parse_literal("2.0 / 3.0") == 2.0 / 3.0
+    assert parse_literal("(3 + 5 + 7, 3 * 5 * 7)") == (15, 105)
+    assert parse_literal("'ab' + 'c'") == "abc"
+    for bad in ("10 ** 100000", "1 / 0", "'a' * 3", "x + 1"):
+        with pytest.raises(NotLiteral):
+            parse_literal(bad)
+    split = split_source("assert abs(f([1.0, 2.0, 3.0]) - 2.0 / 3.0) < 1e-6")
+    assert split is not None and split.calls[0] == {"src": "f([1.0, 2.0, 3.0])"}
