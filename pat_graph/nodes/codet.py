@@ -52,7 +52,7 @@ def statement_stub(deps: Deps, problem: dict[str, Any]) -> str:
     stub = problem["prompt"].rstrip() + "\n"
     if not codeparse.parses(stub):
         stub = f"def {problem['entry_point']}(*args, **kwargs):\n    return None\n"
-    return with_default_imports(stub) if getattr(deps.budgets, "default_imports", True) else stub
+    return with_default_imports(stub) if deps.budgets.default_imports else stub
 
 
 def codet_tests_node(deps: Deps):

@@ -60,7 +60,7 @@ def assemble(
         parsed = codeparse.parse_module(program)
         if parsed is not None and not _calls_main(parsed):
             program += "\n\nmain()\n"
-    if getattr(deps.budgets, "default_imports", True):
+    if deps.budgets.default_imports:
         program = with_default_imports(program)
     return program
 

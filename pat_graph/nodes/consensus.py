@@ -85,7 +85,7 @@ def consensus_tests_node(deps: Deps):
         candidates = list(state.get("candidates") or [])
         unit: list[Any] = []
         if depth == 0:
-            unit = statement_unit_tests(problem, getattr(budgets, "statement_tests_mbpp", True))
+            unit = statement_unit_tests(problem, budgets.statement_tests_mbpp)
         calls: list[str] = []
         ledger: list[dict[str, Any]] = []
         wants_inputs = (
