@@ -89,7 +89,10 @@ def parse_literal(node: ast.expr | str) -> Any:
                 return set(items) if name == "set" else frozenset(items)
         raise NotLiteral(ast.unparse(node))
     if isinstance(node, ast.BinOp) and type(node.op) in _FOLD:
-        return _fold(node)
+        try:
+            return _fold(node)
+        except NotLiteral:
+            pass  # complex literals (`-2+1j`) are BinOps too: literal_eval below reads them
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         inner = parse_literal(node.operand)
         if type(inner) in (int, float, complex):
