@@ -403,3 +403,29 @@ async def test_conquer_samples_with_a_wrong_signature_count_but_are_kept_only_if
     assert len(gen.calls_for("conquer")) == 1  # 5 usable, wrong signatures included
     assert not any("# v:bad" in code for code, _ in box.test_runs)  # dropped: some match
     assert "# v:" in result.code
+
+
+async def test_under_the_strict_profile_a_helper_sees_the_root_statement_instead():
+    divide_root = fenced(
+        f"{SIG}    return square(a) + square(b)  # v:draft\n\n\n"
+        'def square(x: int) -> int:\n    """Return x squared."""\n    ...\n'
+    )
+    sq = "def square(x: int) -> int:\n"
+    gen, plan = models(
+        {
+            ("conquer", "add_sq"): impl("r"),
+            ("conquer", "square"): impl("sq", "return x * x", sq),
+            ("inputs", "*"): CALLS,
+        },
+        {("divide", "add_sq"): divide_root, ("divide", "square"): impl("sqd", "return x * x", sq)},
+    )
+    box = MarkerSandbox({"draft": Behaviour(5), "r": Behaviour(5), "sq": Behaviour(4),
+                         "sqd": Behaviour(4)})  # fmt: skip
+    result = await solve(
+        Problem("t/add_sq", ADD_SQ, "add_sq"), generator=gen, planner=plan, policy="pbt",
+        sandbox=box, profile="strict",
+    )  # fmt: skip
+    helper_divide = str(plan.calls_for("divide")[1].messages[-1].content)
+    assert "Return a*a + b*b." in helper_divide  # the root statement, as context
+    assert "return square(a) + square(b)" not in helper_divide  # not the ancestors' code
+    assert result.planner_calls == 2
