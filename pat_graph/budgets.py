@@ -69,6 +69,7 @@ class Budgets:
     benchmark_patches: bool = True  # patched statement examples (HumanEval/47,115,116,148; MBPP+)
     no_think: bool = True  # "/no_think" starts every system prompt (Qwen3 answers without thinking)
     example_parser: str = "doctest"  # statement examples parsed, not extracted by an LLM call
+    max_problem_cost_usd: float | None = None  # issue 14: a problem's real spend cap (USD)
     # --- F2: FunCoder / CodeT knobs (keep this block intact) ---
     # FunCoder / CodeT (docs/fidelity.md, Baselines): FunCoder's released HumanEval/MBPP settings.
     divide_temperature: float = 0.2  # pbt: the one divide sample per node

@@ -20,6 +20,7 @@ from langchain_core.messages import BaseMessage
 
 from pat_graph.cost import ledger_entry
 from pat_graph.errors import LLMCallError, PatError
+from pat_graph.responses import current_book
 from pat_graph.thinking import strip_think, with_no_think
 
 CallSink = Callable[[dict[str, Any]], Awaitable[None]]
@@ -38,6 +39,7 @@ class RoleModel:
     input_price: float | None = None  # USD per 1M input tokens; None: unknown, so is the cost
     output_price: float | None = None  # USD per 1M output tokens
     no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.thinking)
+    cached_input_price: float | None = None  # USD per 1M cached input tokens; None: input price
 
 
 def model_name(chat: BaseChatModel) -> str:
@@ -101,6 +103,20 @@ def _call_error(model: RoleModel, problem: str) -> LLMCallError:
     return LLMCallError(f"model {model.name!r} at {endpoint(model.chat)}: {problem}")
 
 
+def _usage_details(result: Any) -> dict[str, int]:
+    """Cached prompt and reasoning tokens, when the server reported them (issue 14): providers
+    bill cached input at a discount, and reasoning tokens are output the answer never shows."""
+    usage = (result.llm_output or {}).get("token_usage") or {}
+    prompt = usage.get("prompt_tokens_details") or {}
+    completion = usage.get("completion_tokens_details") or {}
+    out: dict[str, int] = {}
+    if isinstance(prompt, Mapping) and prompt.get("cached_tokens"):
+        out["cached_tokens"] = int(prompt["cached_tokens"])
+    if isinstance(completion, Mapping) and completion.get("reasoning_tokens"):
+        out["reasoning_tokens"] = int(completion["reasoning_tokens"])
+    return out
+
+
 def _usage(result: Any) -> tuple[int, int, bool]:
     """(input, output, reported) for one request."""
     usage = (result.llm_output or {}).get("token_usage") or {}
@@ -138,9 +154,31 @@ async def sample(
     sink = _CALL_SINK.get()
     retries = getattr(model.chat, "max_retries", None)
     empty_left = retries if isinstance(retries, int) and retries >= 0 else DEFAULT_EMPTY_RETRIES
+    book = current_book()  # the response store of this problem (issue 14), if any
     while len(texts) < n:
         want = n - len(texts)
         kwargs: dict[str, Any] = {"temperature": temperature}
+        request = start = None
+        if book is not None:
+            request = book.request(model, messages, n=want, temperature=temperature)
+            start = book.reserve(request, want)
+            served = book.lookup(request, start, want)
+            if served is not None:  # answered from a recorded run: no network call
+                raw = served.texts
+                entries.append(_entry(model, role, purpose, depth, served.usage, raw, 1,
+                                      replayed=served.source))  # fmt: skip
+                await book.record(request, start, raw, served.usage)
+                if sink is not None:
+                    await sink(entries[-1])
+                texts.extend(strip_think(t) for t in raw)
+                if len(raw) == want:
+                    continue
+                want -= len(raw)
+                start += len(raw)
+            book.check_live(request, purpose)
+            seed = book.seed_for(request, start)
+            if seed is not None and "seed" in getattr(type(model.chat), "model_fields", {}):
+                kwargs["seed"] = seed
         if want > 1:
             kwargs["n"] = want
         try:
@@ -150,23 +188,17 @@ async def sample(
         except Exception as exc:
             raise _call_error(model, _explain(exc)) from exc
         # Thinking is never the answer; its tokens are still billed (usage comes from the server).
-        got = [strip_think(g.text) for g in (result.generations[0] if result.generations else [])]
+        raw = [g.text for g in (result.generations[0] if result.generations else [])]
+        got = [strip_think(t) for t in raw]
         tokens_in, tokens_out, reported = _usage(result)
-        entries.append(
-            ledger_entry(
-                role=role,
-                model=model.name,
-                input_tokens=tokens_in,
-                output_tokens=tokens_out,
-                input_price=model.input_price,
-                output_price=model.output_price,
-                purpose=purpose,
-                depth=depth,
-                samples=len(got),
-                requests=int((result.llm_output or {}).get("requests") or 1),
-                usage_reported=reported,
-            )
-        )
+        usage = {"input_tokens": tokens_in, "output_tokens": tokens_out,
+                 "usage_reported": reported, **_usage_details(result)}  # fmt: skip
+        requests = int((result.llm_output or {}).get("requests") or 1)
+        entries.append(_entry(model, role, purpose, depth, usage, got, requests,
+                              seed=kwargs.get("seed")))  # fmt: skip
+        if book is not None and request is not None and start is not None and raw:
+            await book.record(request, start, raw, usage)
+            book.spent += entries[-1]["cost_usd"] or 0.0
         if sink is not None:
             await sink(entries[-1])
         if not got:
@@ -180,4 +212,41 @@ async def sample(
             empty_left -= 1
             continue
         texts.extend(got[:want])
-    return texts, entries
+    return texts[:n], entries
+
+
+def _entry(
+    model: RoleModel,
+    role: str,
+    purpose: str,
+    depth: int,
+    usage: Mapping[str, Any],
+    got: Sequence[str],
+    requests: int,
+    **extra: Any,
+) -> dict[str, Any]:
+    """One request's ledger entry. Cached prompt tokens are priced at the model's
+    `cached_input_price` (its input price when none is set); a replayed request (`replayed`: the
+    run it came from) keeps its recorded tokens and its cost is what the request costs, not what
+    this run paid (report: `cost_paid_usd`)."""
+    details = {k: int(usage[k]) for k in ("cached_tokens", "reasoning_tokens") if usage.get(k)}
+    entry = ledger_entry(
+        role=role,
+        model=model.name,
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        input_price=model.input_price,
+        output_price=model.output_price,
+        purpose=purpose,
+        depth=depth,
+        samples=len(got),
+        requests=requests,
+        usage_reported=bool(usage.get("usage_reported", True)),
+        **details,
+        **{k: v for k, v in extra.items() if v is not None},
+    )
+    cached_price = getattr(model, "cached_input_price", None)
+    cached = details.get("cached_tokens", 0)
+    if cached and cached_price is not None and entry["cost_usd"] is not None:
+        entry["cost_usd"] -= cached * (float(model.input_price or 0) - cached_price) / 1_000_000
+    return entry

@@ -14,6 +14,7 @@ from typing import Any
 
 from pat_graph.cost import summarize
 from pat_graph.errors import ConfigError
+from pat_graph.research_report import format_rows, run_fields
 from pat_graph.store import ResultRow, RunRecord, Store, open_db
 
 
@@ -22,7 +23,10 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 
 def summarize_run(
-    record: RunRecord, rows: Sequence[ResultRow], calls: Sequence[Mapping[str, Any]] | None = None
+    record: RunRecord,
+    rows: Sequence[ResultRow],
+    calls: Sequence[Mapping[str, Any]] | None = None,
+    notes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The run's numbers. Pass@1 is over every selected problem (an errored or unfinished problem
     is a failure, as EvalPlus counts a missing sample); `calls` (the per-request ledger) is the
@@ -86,6 +90,8 @@ def summarize_run(
         "generated_false_positives": fp,
         "generated_false_positive_rate": _rate(fp, fp_total),
         "errors": {r.task_id: r.error for r in errored},
+        # issue 14: intervals, paid vs represented cost, replay/pairing/budget notes
+        **run_fields(rows, calls or [], notes or {}, problems, bool(has_plus)),
     }
 
 
@@ -125,9 +131,16 @@ async def load_summaries(
         if missing:
             known = ", ".join(records) or "none"
             raise ConfigError(f"unknown run(s) {', '.join(missing)} in {db_path}; known: {known}")
+        from pat_graph.responses import notes, setup
+
+        await setup(conn, store.lock)
         summaries = [
-            summarize_run(records[n], await store.results(n), await store.calls(n)) for n in wanted
-        ]
+            summarize_run(
+                records[n], await store.results(n), await store.calls(n),
+                await notes(conn, store.lock, n),
+            )
+            for n in wanted
+        ]  # fmt: skip
     finally:
         await conn.close()
     add_relative_cost(summaries, baseline)
@@ -199,6 +212,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 )
             )
         rows.append(("cost", cost_text(s)))
+        rows.extend(format_rows(s))
         width = max(len(k) for k, _ in rows)
         lines = [f"run {s['run']}"] + [f"  {k:<{width}}  {v}" for k, v in rows]
         blocks.append("\n".join(lines))

@@ -1,0 +1,120 @@
+"""What `run --replay/--pair-with/--seed/--max-cost-usd` adds to a batch run (issue 14).
+
+The runner calls `prepare` once after registering the run, `Extras.book` once per problem and
+`Extras.finish` at the end; everything else (the response store, the budget guard) lives in
+pat_graph.responses and pat_graph.budget_guard, so the runner's own code stays small.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pat_graph.budget_guard import ProblemBudgetReached, SpendGuard, paid
+from pat_graph.errors import ConfigError
+from pat_graph.responses import Library, ProblemBook, open_source, scope, set_note, setup
+
+__all__ = ["ProblemBudgetReached", "ResearchOptions", "capped_state", "prepare", "scope"]
+
+
+@dataclass(frozen=True)
+class ResearchOptions:
+    replay: str | None = None  # DB_OR_RUN whose answers are reused (same run, other place)
+    pair_with: str | None = None  # RUN whose samples identical requests share (another policy)
+    max_cost_usd: float | None = None  # no new problem starts once real spend reaches this
+    offline: str | None = None  # why no live call can be made (no key): a miss names its problem
+    record: bool = True  # keep every answer in the run's response store
+
+
+@dataclass
+class Extras:
+    library: Library | None
+    guard: SpendGuard
+    store: Any
+    run: str
+    problem_limit: float | None
+    task_spent: dict[str, float] = field(default_factory=dict)
+
+    async def book(self, task_id: str) -> ProblemBook | None:
+        if self.library is None:
+            return None
+        book = await self.library.book(task_id)
+        book.spent = self.task_spent.get(task_id, 0.0)
+        book.limit = self.problem_limit
+        return book
+
+    async def finish(self, outcome: Any, todo: int) -> None:
+        """Record whether the run stopped at its budget (and how many problems it left)."""
+        outcome.budget_stopped = self.guard.stopped
+        outcome.spent_usd = self.guard.spent
+        note = None
+        left = outcome.total - outcome.skipped - outcome.done - outcome.errored
+        if self.guard.stopped and left > 0:
+            note = {"max_cost_usd": self.guard.limit, "spent_usd": self.guard.spent,
+                    "not_started": left}  # fmt: skip
+        if hasattr(self.store, "conn"):
+            await set_note(self.store.conn, self.store.lock, self.run, "budget_stop", note)
+
+
+async def prepare(
+    options: ResearchOptions | None,
+    store: Any,
+    run: str,
+    seed: int | None,
+    budgets: Any,
+    db_path: str | Path,
+) -> Extras:
+    options = options or ResearchOptions()
+    if not hasattr(store, "conn"):  # the PostgreSQL backend: no response store there yet
+        if options.replay or options.pair_with:
+            raise ConfigError("--replay and --pair-with need an SQLite --db for now")
+        return Extras(None, SpendGuard(options.max_cost_usd), store, run, None)
+    await setup(store.conn, store.lock)
+    calls = await store.calls(run)
+    task_spent: dict[str, float] = defaultdict(float)
+    for entry in calls:
+        task_spent[entry["task_id"]] += paid(entry)
+    sources = []
+    for flag, spec in (("replayed_from", options.replay), ("paired_with", options.pair_with)):
+        if spec:
+            source = await open_source(spec, db_path, run)
+            sources.append(source)
+            await set_note(
+                store.conn, store.lock, run, flag, {"run": source.run, "db": source.where}
+            )
+    library = None
+    if options.record or sources:
+        library = Library(store.conn, store.lock, run, seed, sources, options.offline)
+    limit = getattr(budgets, "max_problem_cost_usd", None)
+    return Extras(
+        library,
+        SpendGuard(options.max_cost_usd, sum(task_spent.values())),
+        store,
+        run,
+        limit,
+        dict(task_spent),
+    )
+
+
+async def capped_state(graph: Any, config: dict[str, Any]) -> dict[str, Any]:
+    """The problem's last checkpoint, finalized as the finalize node would: its best program."""
+    values = dict((await graph.aget_state(config)).values or {})
+    best = values.get("best")
+    if best is None:
+        final: dict[str, Any] = {"code": "", "verified": False, "passed": 0,
+                                 "total": len(values.get("tests") or [])}  # fmt: skip
+    else:
+        final = {
+            "code": best["code"],
+            "verified": best["passed"] == best["total"],
+            "passed": best["passed"],
+            "total": best["total"],
+            "origin": best.get("origin", "trial"),
+        }
+    final["rounds"] = values.get("round", 0)
+    final["unimplemented"] = list((best or {}).get("unimplemented") or [])
+    values["final"] = final
+    values["budget_capped"] = True
+    return values
