@@ -63,6 +63,7 @@ class ModelSpec:
     max_retries: int = 2
     context_window: int | None = None
     stop: tuple[str, ...] = ()
+    cached_input_price: float | None = None  # USD per 1M cached prompt tokens; None: input price
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input_price + output_tokens * self.output_price) / 1e6
@@ -97,6 +98,7 @@ _FIELDS: dict[str, str] = {
     "max_retries": "how often the client retries transport errors, an integer >= 0",
     "context_window": "the model's context size in tokens, a positive integer",
     "stop": 'a list of stop strings, e.g. stop = ["\\n### "]',
+    "cached_input_price": "USD per 1M cached prompt tokens (the input price when absent)",
 }
 _REQUIRED = ("base_url", "model", "input_price", "output_price")
 
@@ -215,6 +217,9 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
     window = table.get("context_window")
     if window is not None and _integer(window, minimum=1) is None:
         raise bad("context_window", f"must be an integer >= 1 (got {window!r})")
+    cached_price = table.get("cached_input_price")
+    if cached_price is not None and _number(cached_price, minimum=0.0) is None:
+        raise bad("cached_input_price", f"must be a number >= 0 (got {cached_price!r})")
     stop = table.get("stop", [])
     if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
         raise bad("stop", "must be a list of non-empty strings")
@@ -231,6 +236,7 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         max_retries=retries,
         context_window=window,
         stop=tuple(stop),
+        cached_input_price=None if cached_price is None else float(cached_price),
     )
 
 
