@@ -41,6 +41,7 @@ class Panel:
     benchmark: str
     runs: list[str] = field(default_factory=list)
     points: list[tuple[float, float]] = field(default_factory=list)  # (x, Pass@1 in [0, 1])
+    intervals: list[list[float] | None] = field(default_factory=list)  # Pass@1 95% CI (issue 14)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def plot_data(summaries: Sequence[Mapping[str, Any]]) -> PlotData:
         panel = panels.setdefault(bench, Panel(bench))
         panel.runs.append(str(s["run"]))
         panel.points.append((x, float(s["pass_at_1"] or 0.0)))
+        panel.intervals.append(s.get("pass_at_1_ci"))
     what = {"relative": "Relative cost", "cost": "Cost", "tokens": "Tokens"}[axis]
     return PlotData(axis, xlabel, f"{what} per problem vs Pass@1", list(panels.values()))
 
@@ -161,6 +163,10 @@ def figure(summaries: Sequence[Mapping[str, Any]]) -> Any:
         xs = [p[0] for p in panel.points]
         ys = [100 * p[1] for p in panel.points]
         runs = ax.scatter(xs, ys, color="tab:blue", zorder=3, label="run")
+        for x, y, ci in zip(xs, ys, panel.intervals, strict=True):
+            if ci:  # the run's Pass@1 95% interval as a vertical bar
+                err = [[max(0.0, y - 100 * ci[0])], [max(0.0, 100 * ci[1] - y)]]
+                ax.errorbar([x], [y], yerr=err, color="tab:blue", alpha=0.5, capsize=3, zorder=2)
         front = pareto_frontier(panel.points)
         (line,) = ax.step(
             [xs[i] for i in front], [ys[i] for i in front], where="post", color="tab:red",
