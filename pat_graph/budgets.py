@@ -32,6 +32,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "on_parse_failure": ("next_round", "finalize"),
     "trial_tie_break": ("later", "earlier"),
     "helper_context": ("code", "statement"),
+    "helper_bodies": ("trial", "keep"),
     "example_parser": ("doctest",),
 }
 
@@ -65,6 +66,7 @@ class Budgets:
     trial_attempts: int = 3  # trials per node while test writing produced no test at all
     trial_tie_break: str = "later"  # equal pass counts: the later or the earlier candidate
     helper_context: str = "code"  # helper prompts show ancestors' code, or the root statement
+    helper_bodies: str = "trial"  # helpers the planner wrote in full: re-implemented, or kept
     default_imports: bool = True  # every candidate and composition starts with the import block
     benchmark_patches: bool = True  # patched statement examples (HumanEval/47,115,116,148; MBPP+)
     no_think: bool = True  # "/no_think" starts every system prompt (Qwen3 answers without thinking)
@@ -158,6 +160,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "trial_attempts": 1,
         "trial_tie_break": "earlier",
         "helper_context": "statement",
+        "helper_bodies": "keep",
         "no_think": False,
     },
 }

@@ -201,9 +201,18 @@ class PlanParse:
 
 
 def parse_plan(
-    text: str, entry_point: str, signature: Signature | None, known: set[str]
+    text: str,
+    entry_point: str,
+    signature: Signature | None,
+    known: set[str],
+    helper_bodies: str = "keep",
 ) -> PlanParse | None:
     """Parse the planner's answer: the target with a new body plus helper stubs.
+
+    `helper_bodies="keep"` (strict): a helper the planner wrote in full stays in the plan's code.
+    `helper_bodies="trial"` (paper, as the released code): every new function of the answer is a
+    helper to implement (its body is dropped; its header is the stub), and redefinitions of
+    `known` functions are dropped so the implemented ones stay.
 
     Returns None when the answer cannot be used (no parsable block, target missing or with a
     different signature), so the caller can retry.
@@ -223,7 +232,7 @@ def parse_plan(
             continue
         if node.name == entry_point:
             continue
-        if is_stub(node):
+        if is_stub(node) or helper_bodies == "trial":
             if node.name not in known and node.name not in stub_names:
                 stubs.append(HelperStub(node.name, header_of(src, node), docstring_of(node)))
             stub_names.add(node.name)

@@ -35,10 +35,18 @@ def compose_program(
             code = code.replace(DEFAULT_IMPORTS, "")
         if code and code.strip():
             parts.append(code.strip())
-    for stub in plan.get("stubs", []):
-        if not (helpers.get(stub["name"]) or {}).get("code"):
-            unimplemented.append(stub["name"])
-            parts.append(missing_helper(stub["name"]).strip())
+    declared = [stub["name"] for stub in plan.get("stubs", [])]
+    # Helpers of earlier rounds that failed and that this plan still calls (the paper profile
+    # never tries a helper twice) raise too, instead of being undefined names.
+    failed = [
+        name
+        for name in sorted(helpers)
+        if not helpers[name].get("code") and f"{name}(" in str(plan.get("code") or "")
+    ]
+    for name in dict.fromkeys([*declared, *failed]):
+        if not (helpers.get(name) or {}).get("code"):
+            unimplemented.append(name)
+            parts.append(missing_helper(name).strip())
     plan_code = plan["code"].strip()
     if problem.get("kind") == "stdio":  # a script must call its main, or it prints nothing
         plan_code = stdio_program.with_entry_call(plan_code, problem.get("entry_point") or "main")

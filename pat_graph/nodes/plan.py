@@ -3,6 +3,7 @@ trial under PaT; first thing under PbT). Answers that cannot be parsed are retri
 
 from __future__ import annotations
 
+import ast
 from dataclasses import asdict
 from typing import Any
 
@@ -25,6 +26,12 @@ def plan_node(deps: Deps):
             signature = codeparse.target_signature(problem["prompt"], entry)
         helpers = state.get("helpers") or {}
         known = {name for name, h in helpers.items() if h.get("code")}
+        skip = set(known)
+        if budgets.helper_bodies == "trial":
+            # Paper: functions that already exist (the statement's, the ancestors', helpers
+            # of earlier rounds) are never helpers again; every other function is one.
+            # A helper tried in an earlier round is not tried again, even if it failed.
+            skip |= set(helpers) | _defined(problem) | set(problem.get("ancestor_names") or ())
         # Paper (items 2, 7): the helpers implemented so far are shown as code; strict: headers.
         field = "code" if budgets.helper_context == "code" else "header"
         known_helpers = [_shown(helpers[name][field]) for name in sorted(known)]
@@ -52,7 +59,9 @@ def plan_node(deps: Deps):
                     depth=state.get("depth", 0),
                 )
                 ledger += entries
-                parsed = codeparse.parse_plan(texts[0] if texts else "", entry, signature, known)
+                parsed = codeparse.parse_plan(
+                    texts[0] if texts else "", entry, signature, skip, budgets.helper_bodies
+                )
                 if parsed is not None:
                     break
             if parsed is not None:
@@ -76,3 +85,17 @@ def plan_node(deps: Deps):
 def _shown(code: str) -> str:
     """A helper as the planner sees it: without the default import block every program has."""
     return code.replace(DEFAULT_IMPORTS, "").strip()
+
+
+def _defined(problem: dict[str, Any]) -> set[str]:
+    """Functions the statement itself defines besides the target (HumanEval's `poly`, ...)."""
+    if problem.get("kind") == "stdio" or not problem.get("entry_point"):
+        return set()
+    tree = codeparse.parse_module(
+        codeparse.prompt_context(problem["prompt"], problem["entry_point"])
+    )
+    return {
+        node.name
+        for node in (tree.body if tree else [])
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }

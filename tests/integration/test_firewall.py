@@ -51,9 +51,10 @@ def respond(purpose: str, messages: Sequence[Any]) -> str:
             f"def {target}(*args):\n    return helper_step(*args)\n\n\n"
             'def helper_step(*args):\n    """Do one step."""\n    ...\n'
         )
-    if purpose == "tests":
-        return fenced(f"assert {target}(0) is not None")
-    return fenced(f"def {target}(*args):\n    return None")
+    if purpose == "tests":  # an assert (strict profile) and a bare call (paper profile)
+        return fenced(f"assert {target}(0) is not None\n{target}(0)")
+    # Raising, so the trial fails even when the only tests are calls (paper profile, MBPP+).
+    return fenced(f"def {target}(*args):\n    raise ValueError('wrong')")
 
 
 def _visible(task: Task) -> str:
@@ -76,8 +77,11 @@ def hidden_fingerprints(task: Task) -> set[str]:
     return {p for p in pieces if len(p) >= 12 and p not in visible}
 
 
+@pytest.mark.parametrize("profile", ["paper", "strict"])
 @pytest.mark.parametrize("name", ["humaneval", "humaneval-plus", "mbpp-plus"])
-async def test_no_hidden_test_reaches_a_prompt_or_the_verifier(name: str, tmp_path: Path) -> None:
+async def test_no_hidden_test_reaches_a_prompt_or_the_verifier(
+    name: str, profile: str, tmp_path: Path
+) -> None:
     bench = load_benchmark(name)
     tasks = bench.tasks[:3]
     chat = ScriptedChatModel(respond=respond)
@@ -85,7 +89,7 @@ async def test_no_hidden_test_reaches_a_prompt_or_the_verifier(name: str, tmp_pa
     outcome = await run_benchmark(
         run="fw", benchmark=bench, tasks=tasks, policy="pat",
         generator=RoleModel(chat, "recorder"), db_path=tmp_path / "fw.sqlite",
-        budgets={"n_samples": 1, "plan_rounds": 1, "max_depth": 1},
+        budgets={"n_samples": 1, "plan_rounds": 1, "max_depth": 1, "profile": profile},
         sandbox=in_loop, judge_sandbox=judge_box, concurrency=3, progress=False,
     )  # fmt: skip
     assert outcome.done + outcome.errored == len(tasks)

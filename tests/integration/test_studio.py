@@ -49,13 +49,20 @@ TESTS = """```python
 assert running_max([]) == []
 assert running_max([2, 1]) == [2, 2]
 ```"""
+CALLS = """```python
+running_max([])
+running_max([2, 1])
+```"""
 
 
 def reply(body: dict[str, Any]) -> str:
-    """Answer like a good model: a correct trial, and tests with expected values."""
+    """Answer like a good model: a correct trial, and tests (asserts with expected values, or
+    the paper profile's bare calls)."""
     last = str((body.get("messages") or [{}])[-1].get("content", ""))
     if last.startswith(prompts.TESTS_TASK):
         return TESTS
+    if last.startswith(prompts.CALLS_TASK):
+        return CALLS
     return SOLUTION
 
 
@@ -183,5 +190,6 @@ async def test_a_studio_run_of_pat_finishes_verified(studio: str, stub: OpenAISt
     assert sum(e["cost_usd"] for e in state["ledger"]) > 0
     # The models really went over HTTP to the stub, with the tests request among them.
     assert any(
-        str(b["messages"][-1]["content"]).startswith(prompts.TESTS_TASK) for b in stub.bodies
+        str(b["messages"][-1]["content"]).startswith((prompts.TESTS_TASK, prompts.CALLS_TASK))
+        for b in stub.bodies
     )

@@ -521,3 +521,31 @@ async def test_item11_thinking_never_reaches_code_extraction_and_is_billed(profi
     reported = sum(c.completion_tokens for c in gen.calls)
     assert sum(e["output_tokens"] for e in result.ledger) == reported
     assert reported > len(fenced(RIGHT_ADD_SQ).split()) * 5  # the thinking words are counted
+
+
+# -- item 3 (continued): helpers the planner wrote in full ----------------------------------
+
+PLAN_WITH_BODY = '''def add_sq(a: int, b: int) -> int:
+    """Return a*a + b*b."""
+    return square(a) + square(b)
+
+
+def square(x: int) -> int:
+    """Return x squared."""
+    return x * x * 1
+'''
+
+
+@pytest.mark.parametrize(("profile", "trialled"), [("paper", True), ("strict", False)])
+async def test_item3_a_helper_written_in_full_is_reimplemented_in_paper(profile, trialled):
+    gen, plan = models(
+        {("trial", "add_sq"): fenced(WRONG_ADD_SQ), ("trial", "square"): SQUARE_OK},
+        {("plan", "add_sq"): fenced(PLAN_WITH_BODY)},
+    )
+    result = await run(
+        add_sq_problem(), generator=gen, planner=plan, profile=profile, generate_tests=False
+    )
+    assert result.verified and result.origin == "round 1"
+    # paper: every new function of the plan is a helper with its own trial (body not kept)
+    assert any(c.target == "square" for c in gen.calls) == trialled
+    assert ("return x * x * 1" in result.code) != trialled
