@@ -10,6 +10,7 @@ lost calls are paid twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -21,8 +22,10 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark, Task
+from pat_graph.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.errors import ConfigError
 from pat_graph.llm import RoleModel, record_calls
+from pat_graph.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.policies import build_graph
 from pat_graph.progress import Progress
 from pat_graph.sandbox.base import Sandbox
@@ -46,6 +49,8 @@ class RunOutcome:
     done: int = 0  # finished in this invocation
     errored: int = 0
     errors: dict[str, str] = field(default_factory=dict)
+    budget_stopped: int = 0  # not started: the run's --max-cost-usd was reached (issue 14)
+    spent_usd: float = 0.0  # the run's real spend so far, every invocation (replays are free)
 
 
 def thread_id(run: str, task_id: str) -> str:
@@ -138,12 +143,26 @@ async def run_benchmark(
     progress: Progress | bool = True,
     prune: bool = False,
     verbose: bool = False,
+    research: Any = None,
+    join: bool = False,
+    worker: str | None = None,
 ) -> RunOutcome:
     """Solve, judge and record every task once; calling again with the same arguments resumes.
 
+    Problems are taken through leased claims (claims.py), so any number of these calls, in one
+    process or many, on one machine or many, share a run without solving a problem twice: each
+    works on the run's problems until none is left unclaimed. `join` (a `pat-graph worker`)
+    adds no problems and leaves errored ones alone; a `run` adds `tasks` and retries errored ones.
+
     Raises ConfigError (before any work) when `run` exists with different settings.
+    `research` (pat_graph.research.ResearchOptions): replay, pairing, seeds and dollar budgets.
     """
+    from pat_graph import research as _research
+
     tasks = list(benchmark.tasks if tasks is None else tasks)
+    worker = worker or new_worker_id()
+    lease_s = lease_seconds()
+    transient = transient_errors()
     builder = build_graph(
         policy, generator=generator, planner=planner, sandbox=sandbox, **dict(budgets or {})
     )
@@ -161,34 +180,66 @@ async def run_benchmark(
         problems=len(tasks),
     )
     outcome = RunOutcome(run=run, total=len(tasks))
-    async with _database(db_path) as (saver, store):
+    pool = max(4, concurrency + 4)
+    async with _database(db_path, pool_size=pool) as (saver, store):
+        claims = claims_of(store)
+        await claims.setup()
         await store.register_run(record)
+        extras = await _research.prepare(research, store, run, seed, resolved, db_path)
+        await claims.add(run, [t.task_id for t in tasks], retry_errored=not join)
+        await claims.reap(run)
         graph = builder.compile(checkpointer=saver)
-        statuses = await store.statuses(run)
+        known = {t.task_id: t for t in tasks}
+        run_ids = await claims.task_ids(run)
+        if any(t not in known for t in run_ids):  # added by another invocation of the run
+            known = {**benchmark.by_id(), **known}
+        run_tasks = [known[t] for t in run_ids if t in known]
         previous = {r.task_id: r for r in await store.results(run)}
-        done_ids = {t for t, s in statuses.items() if s == "done"}
-        todo = [t for t in tasks if t.task_id not in done_ids]
-        outcome.skipped = len(tasks) - len(todo)
-        bar = _make_progress(progress, tasks, previous, done_ids)
+        done_ids = {t for t, r in previous.items() if r.status == "done"} & set(run_ids)
+        outcome.total = len(run_tasks)
+        outcome.skipped = len(done_ids)
+        bar = _make_progress(progress, run_tasks, previous, done_ids)
         if bar:
             for entry in await store.calls(run):  # the bill so far, earlier invocations included
                 bar.add_call(entry)
         sem = asyncio.Semaphore(max(1, concurrency))
+        held: dict[str, asyncio.Task[None]] = {}
 
-        async def one(task: Task) -> None:
-            async with sem:
-                try:
-                    await _one(task)
-                except sqlite3.Error as exc:  # the database itself failed: stop the run
-                    kept = outcome.skipped + outcome.done
-                    raise StorageError(
-                        f"{db_error_message(exc, db_path)}. Kept: {kept} of {len(tasks)} "
-                        f"results of run {run!r} ({outcome.done} from this invocation); "
-                        "unfinished problems resume from their last checkpoint when you run "
-                        "the same command again"
-                    ) from exc
+        def storage_error(exc: BaseException) -> StorageError:
+            kept = outcome.skipped + outcome.done
+            message = (
+                db_error_message(exc, db_path)
+                if isinstance(exc, sqlite3.Error)
+                else f"the database {redact(str(db_path))} failed: {type(exc).__name__}: {exc}"
+            )
+            return StorageError(
+                f"{message}. Kept: {kept} of {outcome.total} "
+                f"results of run {run!r} ({outcome.done} from this invocation); "
+                "unfinished problems resume from their last checkpoint when you run "
+                "the same command again"
+            )
 
-        async def _one(task: Task) -> None:
+        async def one(task: Task, attempt: int) -> None:
+            try:
+                for retry in range(8):
+                    try:
+                        await _one(task, attempt)
+                        return
+                    except transient:
+                        if retry == 7:
+                            raise
+                        # PostgreSQL dropped the connection or is restarting: continue from
+                        # the last checkpoint once it is back (the pool replaces connections).
+                        await asyncio.sleep(min(0.5 * 2**retry, 8.0))
+            except (sqlite3.Error, *transient) as exc:  # the database itself failed: stop
+                raise storage_error(exc) from exc
+            finally:
+                if held.pop(task.task_id, None) is not None:  # ended without a result
+                    with contextlib.suppress(Exception):
+                        await claims.release(run, worker, [task.task_id])
+                sem.release()
+
+        async def _one(task: Task, attempt: int) -> None:
             tid = thread_id(run, task.task_id)
             config: dict[str, Any] = {
                 "configurable": {"thread_id": tid},
@@ -197,6 +248,9 @@ async def run_benchmark(
             }
 
             async def paid(entry: dict[str, Any]) -> None:
+                extras.guard.add(entry)
+                # Who paid, in which attempt: calls repeated after a worker died stay visible.
+                entry = {**entry, "worker": worker, "attempt": attempt}
                 await store.record_call(run, task.task_id, entry)
                 if bar:
                     bar.add_call(entry)
@@ -204,51 +258,114 @@ async def run_benchmark(
             if bar:
                 bar.begin(task.task_id)
             try:
-                with record_calls(paid):
+                book = await extras.book(task.task_id)
+                with record_calls(paid), _research.scope(book):
                     log = bar.write if bar else None
-                    state = await _solve_one(graph, saver, task, config, verbose, log)
+                    try:
+                        state = await _solve_one(graph, saver, task, config, verbose, log)
+                    except _research.ProblemBudgetReached:  # finalize with the best so far
+                        state = await _research.capped_state(graph, config)
                 result = result_from_state(state)
                 verdict = await _judge(judge_fn, task, result, judge_sandbox)
                 fp = await false_positives(task, result, judge_sandbox)
-            except sqlite3.Error:
+            except (sqlite3.Error, *transient):
                 raise
             except Exception as exc:  # recorded; the run goes on
                 message = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
-                await store.write_result(run, task.task_id, status="errored", error=message)
-                outcome.errored += 1
-                outcome.errors[task.task_id] = message
+                if await claims.finish(run, task.task_id, worker, status="errored", error=message):
+                    outcome.errored += 1
+                    outcome.errors[task.task_id] = message
                 if bar:
                     bar.update(ok=False, task_id=task.task_id)
                 return
             payload = result.to_dict()
             payload["judge"] = {"base": verdict.base, "plus": verdict.plus}
             payload["generated_false_positives"] = fp
-            await store.write_result(
-                run, task.task_id, status="done", result=payload, base=verdict.base,
+            if state.get("budget_capped"):
+                payload["budget_capped"] = True
+            held.pop(task.task_id, None)  # finished: losing the lease now cancels nothing
+            kept = await claims.finish(
+                run, task.task_id, worker, status="done", result=payload, base=verdict.base,
                 plus=verdict.plus,
             )  # fmt: skip
+            if not kept:  # our lease had expired and another worker took the problem over
+                return
             outcome.done += 1
             if prune:
                 await saver.adelete_thread(tid)
             if bar:
                 bar.update(ok=True, passed=verdict.base, task_id=task.task_id)
 
+        async def renew() -> None:
+            """Keep this worker's leases alive; a problem whose lease was lost anyway (the
+            worker stalled past it and another took over) is cancelled here."""
+            while True:
+                await asyncio.sleep(lease_s / 3)
+                before = dict(held)  # a problem claimed during the renewal is not judged here
+                try:
+                    still = await claims.renew(run, worker, lease_s)
+                except (sqlite3.Error, *transient):
+                    continue  # the next round tries again; finish() fences a lost lease
+                for task_id, job in before.items():
+                    if task_id not in still and held.get(task_id) is job:
+                        job.cancel()
+
+        async def drive(group: asyncio.TaskGroup) -> None:
+            while True:
+                await sem.acquire()
+                if not extras.guard.may_start():  # --max-cost-usd reached: in-flight finish
+                    sem.release()
+                    if held:
+                        await asyncio.wait(set(held.values()))
+                    return
+                got = await claims.claim(run, worker, lease_s)
+                if got is not None:
+                    task = known.get(got.task_id)
+                    if task is None:  # not in this benchmark's data: cannot be solved here
+                        sem.release()
+                        await claims.finish(
+                            run, got.task_id, worker, status="errored",
+                            error=f"task {got.task_id} is not in benchmark {benchmark.name}",
+                        )  # fmt: skip
+                        continue
+                    held[got.task_id] = group.create_task(one(task, got.attempt))
+                    continue
+                sem.release()
+                if held:  # ours still running: wait for one, then look again
+                    await asyncio.wait(
+                        set(held.values()), timeout=lease_s / 3,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )  # fmt: skip
+                    continue
+                await claims.reap(run)  # this machine's dead workers need not wait for expiry
+                left = await claims.pending(run)
+                if left.free == 0 and left.held == 0:
+                    return
+                # Other workers hold the rest; stay until they finish, or take over the
+                # problems of one that died when its leases expire.
+                await asyncio.sleep(min(1.0, lease_s / 3))
+
         if bar:
             bar.start()
+        renewer = asyncio.create_task(renew())
         try:
             # A TaskGroup, not gather: when the database fails, the other problems are cancelled
             # (keeping their checkpoints) instead of running on into the same failure.
             async with asyncio.TaskGroup() as group:
-                for t in todo:
-                    group.create_task(one(t))
+                group.create_task(drive(group))
         except BaseExceptionGroup as group_error:
             storage = group_error.subgroup(StorageError)
             if storage is not None:
                 raise storage.exceptions[0] from None
             raise
         finally:
+            renewer.cancel()
+            if held:  # an orderly stop gives its leases back at once
+                with contextlib.suppress(Exception):
+                    await claims.release(run, worker, list(held))
             if bar:
                 bar.close()
+        await extras.finish(outcome, outcome.total - outcome.skipped)
     return outcome
 
 
@@ -300,10 +417,15 @@ def _make_progress(
 
 @asynccontextmanager
 async def _database(
-    db_path: str | Path, *, create: bool = True
-) -> AsyncIterator[tuple[AsyncSqliteSaver, Store]]:
+    db_path: str | Path, *, create: bool = True, pool_size: int = 8
+) -> AsyncIterator[tuple[Any, Any]]:
     """The run database: one connection shared by the checkpointer and the results store, whose
-    writes the saver's lock serialises."""
+    writes the saver's lock serialises; or, for a postgresql:// URL, one pool of `pool_size`
+    connections shared by AsyncPostgresSaver and the run tables (pgstore.py)."""
+    if is_postgres_url(db_path):
+        async with open_postgres(str(db_path), create=create, pool_size=pool_size) as pair:
+            yield pair
+        return
     conn = await open_db(db_path, create=create)
     try:
         saver = AsyncSqliteSaver(conn)
@@ -323,6 +445,8 @@ async def prune_run(db_path: str | Path, run: str) -> int:
         done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
         for task_id in done:
             await saver.adelete_thread(thread_id(run, task_id))
+        if is_postgres_url(db_path):  # autovacuum gives PostgreSQL's pages back
+            return len(done)
         # Deleting frees pages inside the file; VACUUM gives them back to the disk.
         await store.conn.commit()
         await store.conn.execute("VACUUM")
@@ -347,13 +471,19 @@ async def delete_run(db_path: str | Path, run: str, *, force: bool = False) -> d
                 "checkpoints and its call ledger"
             )
         prefix = thread_id(run, "")
-        query = "SELECT DISTINCT thread_id FROM checkpoints WHERE substr(thread_id, 1, ?) = ?"
-        async with store.lock, store.conn.execute(query, (len(prefix), prefix)) as cursor:
-            threads = [row[0] for row in await cursor.fetchall()]
+        if is_postgres_url(db_path):
+            threads = await store.thread_ids(prefix)
+        else:
+            query = "SELECT DISTINCT thread_id FROM checkpoints WHERE substr(thread_id, 1, ?) = ?"
+            async with store.lock, store.conn.execute(query, (len(prefix), prefix)) as cursor:
+                threads = [row[0] for row in await cursor.fetchall()]
         for tid in threads:
             await saver.adelete_thread(tid)
-        counts = await store.delete_run(run)
+        counts = await store.delete_run(run)  # PostgreSQL's also drops the claims
         counts["threads"] = len(threads)
+        if is_postgres_url(db_path):
+            return counts
+        await claims_of(store).delete(run)
         await store.conn.commit()
         await store.conn.execute("VACUUM")
         return counts
