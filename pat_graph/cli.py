@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--prune", action="store_true", help="drop finished problems' checkpoints")
     run.add_argument("--verbose", action="store_true", help="print graph nodes as they finish")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument(
+        "--workers", type=int, default=1,
+        help="worker processes on this machine, each with --concurrency (docs/scale-out.md)",
+    )  # fmt: skip
 
     rep = sub.add_parser("report", help="numbers per run")
     rep.add_argument("--db", default=DEFAULT_DB)
@@ -99,6 +103,16 @@ def _parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("prune", help="delete finished problems' checkpoints, keep results")
     pr.add_argument("--run", required=True, dest="run_name")
     pr.add_argument("--db", default=DEFAULT_DB)
+
+    wk = sub.add_parser("worker", help="join a run from any machine (docs/scale-out.md)")
+    wk.add_argument("--db", required=True, help="the run's database: a file or postgresql:// URL")
+    wk.add_argument("--run", required=True, dest="run_name")
+    wk.add_argument("--config", help="this machine's config: endpoints and keys (./pat.toml)")
+    wk.add_argument("--concurrency", type=int, default=8, help="problems solved at once")
+    wk.add_argument("--max-concurrency", type=int, default=8, help="graph tasks at once")
+    wk.add_argument("--sandbox", default="auto", choices=("auto", "bwrap", "process"))
+    wk.add_argument("--verbose", action="store_true")
+    wk.add_argument("--no-progress", action="store_true")
 
     de = sub.add_parser("delete", help="delete a run: settings, results, checkpoints, ledger")
     de.add_argument("--run", required=True, dest="run_name")
@@ -268,14 +282,19 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         ("--limit", args.limit),
         ("--concurrency", args.concurrency),
         ("--max-concurrency", args.max_concurrency),
+        ("--workers", args.workers),
     ):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    if args.workers > 1 and (args.replay or args.pair_with or args.max_cost_usd is not None):
+        raise ConfigError("--workers N does not combine with --replay, --pair-with or "
+                          "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
+    from pat_graph.pgstore import is_postgres_url
     from pat_graph.store import check_db_path, open_db
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
-    if check_db_path(args.db).exists():
+    if not is_postgres_url(args.db) and check_db_path(args.db).exists():
         await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
@@ -361,10 +380,15 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             ),
             sandbox=sandbox,
             judge_sandbox=sandbox,
-            progress=not args.no_progress,
+            progress=not args.no_progress and args.workers == 1,
             prune=args.prune,
             verbose=args.verbose,
+            solve=args.workers == 1,  # else registered here, solved by the workers below
         )
+    if args.workers > 1:
+        from pat_graph.workers import spawn_and_watch
+
+        return await spawn_and_watch(args)
     print(
         f"run {outcome.run}: {outcome.skipped + outcome.done}/{outcome.total} done "
         f"({outcome.done} now, {outcome.skipped} earlier), {outcome.errored} errored",
@@ -501,6 +525,10 @@ async def _dispatch(args: argparse.Namespace) -> int:
         n = await prune_run(args.db, args.run_name)
         print(f"pruned the checkpoints of {n} finished problems of {args.run_name}")
         return 0
+    if args.command == "worker":
+        from pat_graph.workers import cmd_worker
+
+        return await cmd_worker(args)
     if args.command == "delete":
         from pat_graph.runner import delete_run
 

@@ -119,6 +119,14 @@ def add_relative_cost(summaries: list[dict[str, Any]], baseline: str | None) -> 
 async def load_summaries(
     db_path: str | Path, runs: Sequence[str] | None = None, baseline: str | None = None
 ) -> list[dict[str, Any]]:
+    from pat_graph.pgstore import is_postgres_url
+
+    if is_postgres_url(db_path):  # the same tables on PostgreSQL (issue 13)
+        from pat_graph.pgstore import load_summaries_pg
+
+        summaries = await load_summaries_pg(str(db_path), runs, baseline)
+        add_relative_cost(summaries, baseline)
+        return summaries
     conn = await open_db(db_path, create=False)
     try:
         store = Store(conn)
@@ -233,11 +241,10 @@ async def export_samples(
     target = check_output(
         out, purpose="a samples file", ours=looks_like_samples, force=force, protect=[db_path]
     )
-    conn = await open_db(db_path, create=False)
-    try:
-        rows = await Store(conn).results(run)
-    finally:
-        await conn.close()
+    from pat_graph.pgstore import open_run_store
+
+    async with open_run_store(db_path) as store:
+        rows = await store.results(run)
     lines = [
         json.dumps({"task_id": r.task_id, "solution": (r.result or {}).get("code", "")}) + "\n"
         for r in rows

@@ -146,6 +146,7 @@ async def run_benchmark(
     research: Any = None,
     join: bool = False,
     worker: str | None = None,
+    solve: bool = True,
 ) -> RunOutcome:
     """Solve, judge and record every task once; calling again with the same arguments resumes.
 
@@ -188,6 +189,8 @@ async def run_benchmark(
         extras = await _research.prepare(research, store, run, seed, resolved, db_path)
         await claims.add(run, [t.task_id for t in tasks], retry_errored=not join)
         await claims.reap(run)
+        if not solve:  # `run --workers N`: registered here, solved by the worker processes
+            return outcome
         graph = builder.compile(checkpointer=saver)
         known = {t.task_id: t for t in tasks}
         run_ids = await claims.task_ids(run)

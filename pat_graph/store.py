@@ -57,7 +57,7 @@ CREATE INDEX IF NOT EXISTS calls_by_run ON calls (run);
 
 # Tables pat-graph (or LangGraph's saver inside the same file) creates: a database holding other
 # tables and none of these belongs to something else, and `run` must not write into it.
-OWN_TABLES = frozenset({"runs", "results", "calls", "checkpoints", "writes"})
+OWN_TABLES = frozenset({"runs", "results", "calls", "claims", "checkpoints", "writes"})
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # What makes two invocations "the same run": everything that changes the numbers, but not the
@@ -282,7 +282,10 @@ def check_db_path(path: str | Path, *, create: bool = True) -> Path:
     """The checks that need no connection: not a URL, not a directory, an SQLite file if it
     exists (its first bytes), and present unless `create`. Nothing is created here."""
     if "://" in str(path):  # a URL would otherwise become a directory named "postgresql:"
-        raise ConfigError(f"--db {path}: pass the path of an SQLite file; URLs are not supported")
+        raise ConfigError(
+            f"--db {path}: pass the path of an SQLite file or a postgresql:// URL; other URLs "
+            "are not supported"
+        )
     file = Path(path)
     if file.is_dir():
         raise ConfigError(f"--db {file} is a directory; pass the path of a database file")

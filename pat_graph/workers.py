@@ -1,0 +1,240 @@
+"""Many workers on one run: `pat-graph worker` (join a run from any machine) and
+`pat-graph run --workers N` (N worker processes on this machine, one progress display).
+
+A worker reads the run's definition from the database (benchmark and its data hash, policy,
+profile and budgets, models by name with their ids and prices, seed) and takes only endpoints and
+keys from its own config, so each machine can talk to its own model server while every worker
+computes the same thing. The sharing itself is the claims protocol (claims.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from pat_graph.errors import ConfigError
+
+# What must agree between the run's record and a worker's own config for a model: everything
+# that changes the answers or the bill, but not where the server is (base_url) nor the key.
+MODEL_FIELDS = ("model", "api", "input_price", "output_price", "max_tokens")
+POLL_S = 0.5
+
+
+def model_differences(role: str, recorded: Mapping[str, Any], spec: Any) -> list[str]:
+    """How a worker's [models.NAME] differs from what the run recorded for `role`."""
+    out = []
+    for key in MODEL_FIELDS:
+        mine = getattr(spec, key, None)
+        theirs = recorded.get(key)
+        if mine != theirs:
+            name = recorded.get("name")
+            out.append(f"{role} {name!r}: {key} is {theirs!r} in the run, {mine!r} here")
+    return out
+
+
+def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
+    name = recorded.get("name")
+    spec = config.specs.get(name)
+    if spec is None:
+        known = ", ".join(sorted(config.specs)) or "none"
+        raise ConfigError(
+            f"this run's {role} is model {name!r}, which this machine's config does not define "
+            f"(known: {known}); add [models.{name}] with model = {recorded.get('model')!r} and "
+            f"this machine's base_url to pat.toml (or pass --config); {config.describe()}"
+        )
+    return spec
+
+
+async def cmd_worker(args: argparse.Namespace) -> int:
+    """`pat-graph worker --db URL --run NAME`: solve the run's unclaimed problems until none is
+    left, alongside any other workers."""
+    from pat_graph.cli import _load_benchmark, _probe, _with_seed
+    from pat_graph.llm import RoleModel
+    from pat_graph.models import make_chat_model, read_config, resolve_api_key
+    from pat_graph.pgstore import is_postgres_url, open_run_store, redact
+    from pat_graph.runner import run_benchmark
+    from pat_graph.sandbox import get_sandbox
+
+    for flag, value in (
+        ("--concurrency", args.concurrency),
+        ("--max-concurrency", args.max_concurrency),
+    ):
+        if value < 1:
+            raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    if not is_postgres_url(args.db):
+        from pat_graph.store import check_db_path
+
+        check_db_path(args.db, create=False)
+    async with open_run_store(args.db) as store:
+        record = await store.get_run(args.run_name)
+        if record is None:
+            known = ", ".join(r.name for r in await store.list_runs()) or "none"
+            raise ConfigError(
+                f"unknown run {args.run_name!r} in {redact(str(args.db))}; known: {known}. "
+                "Start it with `pat-graph run ... --db` first"
+            )
+    try:
+        benchmark = _load_benchmark(record.benchmark)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"run {record.name!r} uses benchmark {record.benchmark!r}, which this machine cannot "
+            f"load ({exc}); copy the file to the same path or run from its directory"
+        ) from exc
+    if benchmark.data_hash != record.data_hash:
+        raise ConfigError(
+            f"benchmark {record.benchmark!r} on this machine is not the run's data (hash "
+            f"{benchmark.data_hash[:12]} here, {record.data_hash[:12]} in the run); use the "
+            "same file or version"
+        )
+    config = read_config(args.config)
+    roles = {"generator": record.generator}
+    if record.planner is not None:
+        roles["planner"] = record.planner
+    chosen = {role: _spec_for(role, rec, config) for role, rec in roles.items()}
+    diffs = [d for role, rec in roles.items() for d in model_differences(role, rec, chosen[role])]
+    if diffs:
+        raise ConfigError(
+            f"this worker's models differ from run {record.name!r}, so it would not compute the "
+            f"same thing: {'; '.join(diffs)}. Make [models.*] in this machine's pat.toml match "
+            "(only base_url and api_key_env may differ)"
+        )
+    for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
+        await asyncio.to_thread(_probe, spec, resolve_api_key(spec))
+    sandbox = get_sandbox(args.sandbox)
+    async with contextlib.AsyncExitStack() as stack:
+        local_url = None
+        if any(s.is_local for s in chosen.values()):
+            from pat_graph.local_model import LocalServer
+
+            server = await stack.enter_async_context(LocalServer())
+            local_url = server.base_url
+
+        def role_model(spec: Any) -> RoleModel:
+            chat = make_chat_model(spec, base_url_override=local_url if spec.is_local else None)
+            return RoleModel(
+                _with_seed(chat, record.seed),
+                spec.name,
+                spec.input_price,
+                spec.output_price,
+                cached_input_price=getattr(spec, "cached_input_price", None),
+            )
+
+        outcome = await run_benchmark(
+            run=record.name,
+            benchmark=benchmark,
+            tasks=[],
+            policy=record.policy,
+            generator=role_model(chosen["generator"]),
+            planner=role_model(chosen["planner"]) if "planner" in chosen else None,
+            generator_spec=chosen["generator"],
+            planner_spec=chosen.get("planner"),
+            budgets=record.budgets,
+            db_path=args.db,
+            concurrency=args.concurrency,
+            max_concurrency=args.max_concurrency,
+            seed=record.seed,
+            sandbox=sandbox,
+            judge_sandbox=sandbox,
+            progress=not args.no_progress,
+            verbose=args.verbose,
+            join=True,
+        )
+    print(
+        f"worker {os.getpid()} on run {outcome.run}: {outcome.done} solved here, "
+        f"{outcome.errored} errored here; the run has {outcome.total} problems",
+        file=sys.stderr,
+    )
+    return 1 if outcome.errored else 0
+
+
+def worker_command(args: argparse.Namespace) -> list[str]:
+    """The `pat-graph worker` command line a `run --workers N` starts N times."""
+    cmd = [sys.executable, "-m", "pat_graph.cli", "worker", "--db", str(args.db), "--run",
+           args.run_name, "--concurrency", str(args.concurrency), "--max-concurrency",
+           str(args.max_concurrency), "--sandbox", args.sandbox, "--no-progress"]  # fmt: skip
+    if args.config:
+        cmd += ["--config", str(args.config)]
+    return cmd
+
+
+async def spawn_and_watch(args: argparse.Namespace) -> int:
+    """Start `args.workers` workers on the registered run and show one progress display, read
+    from the database (so it also counts other machines' workers)."""
+    from pat_graph.claims import claims_of
+    from pat_graph.pgstore import open_run_store
+    from pat_graph.progress import Progress
+
+    procs = [
+        subprocess.Popen(worker_command(args), stdin=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(args.workers)
+    ]
+    started = time.time()
+    bar: Progress | None = None
+    try:
+        async with open_run_store(args.db) as store:
+            claims = claims_of(store)
+            left = await claims.pending(args.run_name)
+            total = left.free + left.held + left.done + left.errored
+            rows = {r.task_id: r for r in await store.results(args.run_name)}
+            done = [r for r in rows.values() if r.status == "done"]
+            last_call = 0
+            if not args.no_progress:
+                bar = Progress(total, done=len(done), passed=sum(1 for r in done if r.base))
+                bar.start()
+            seen: set[str] = {t for t, r in rows.items() if r.status == "done"}
+            after = started
+            while True:
+                running = any(p.poll() is None for p in procs)
+                for call_id, entry in await claims.calls_since(args.run_name, last_call):
+                    last_call = call_id
+                    if bar:
+                        bar.add_call(entry)
+                for finished, task_id, status, base in await claims.results_since(
+                    args.run_name, after
+                ):
+                    after = max(after, finished)
+                    if task_id in seen:
+                        continue
+                    if status == "done":
+                        seen.add(task_id)
+                    if bar:
+                        bar.update(ok=status == "done", passed=bool(base), task_id=task_id)
+                if not running:
+                    break
+                await asyncio.sleep(POLL_S)
+            final = await claims.pending(args.run_name)
+    except BaseException:
+        for p in procs:  # an interrupted parent stops its workers (they keep their checkpoints)
+            if p.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(p.pid, signal.SIGINT)
+        for p in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout=30)
+        raise
+    finally:
+        if bar:
+            bar.close()
+    codes = [p.returncode for p in procs]
+    print(
+        f"run {args.run_name}: {final.done}/{total} done, {final.errored} errored, "
+        f"{args.workers} workers (exit codes {', '.join(map(str, codes))})",
+        file=sys.stderr,
+    )
+    if final.errored:
+        print("re-run the same command to retry the errored problems", file=sys.stderr)
+    if final.free or final.held:
+        print(
+            f"{final.free + final.held} problems are unfinished; re-run the same command",
+            file=sys.stderr,
+        )
+        return 1
+    return 1 if final.errored or any(codes) else 0
