@@ -353,3 +353,13 @@ async def notes(conn: Any, lock: asyncio.Lock, run: str) -> dict[str, Any]:
     query = "SELECT key, value FROM run_notes WHERE run = ?"
     async with lock, conn.execute(query, (run,)) as cursor:
         return {k: json.loads(v) for k, v in await cursor.fetchall()}
+
+
+async def forget(conn: Any, lock: asyncio.Lock, run: str) -> int:
+    """Drop a run's recorded answers and notes (`pat-graph delete`); returns the answers dropped."""
+    await setup(conn, lock)
+    async with lock:
+        cursor = await conn.execute("DELETE FROM responses WHERE run = ?", (run,))
+        await conn.execute("DELETE FROM run_notes WHERE run = ?", (run,))
+        await conn.commit()
+    return int(cursor.rowcount)

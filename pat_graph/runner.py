@@ -487,6 +487,9 @@ async def delete_run(db_path: str | Path, run: str, *, force: bool = False) -> d
         if is_postgres_url(db_path):
             return counts
         await claims_of(store).delete(run)
+        from pat_graph.responses import forget  # issue 14: its recorded answers and notes
+
+        counts["responses"] = await forget(store.conn, store.lock, run)
         await store.conn.commit()
         await store.conn.execute("VACUUM")
         return counts

@@ -168,3 +168,10 @@ async def test_problem_budget_finalizes_with_the_best_so_far(bench, tmp_path: Pa
     # wanted a plan and were finalized with their best program so far: right for even k only
     assert s["budget_capped"] == 3
     assert s["pass_at_1"] == 0.5
+    # `delete` drops the run's recorded answers too, and only that run's
+    from pat_graph.runner import delete_run
+
+    counts = await delete_run(db, "capped", force=True)
+    assert counts["responses"] == len(sent)
+    left = dict(conn.execute("SELECT run, count(*) FROM responses GROUP BY run"))
+    assert "capped" not in left and left["free"] > 0
