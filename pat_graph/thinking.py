@@ -23,12 +23,14 @@ _OPEN = re.compile(r"<think>.*\Z", re.DOTALL | re.IGNORECASE)
 
 def strip_think(text: str) -> str:
     """The answer without its thinking. An unclosed `<think>` (the answer was cut off while
-    thinking) leaves nothing after it; a stray `</think>` drops what came before it (servers
-    that open the block in the chat template send only the closing tag)."""
+    thinking) leaves nothing after it; a stray `</think>` before any code fence drops what came
+    before it (servers that open the block in the chat template send only the closing tag)."""
     text = _CLOSED.sub("", text)
     text = _OPEN.sub("", text)
     head, sep, tail = text.partition("</think>")
-    return tail if sep else head
+    if sep and "```" not in head:  # a closing tag inside the code is the code's business
+        return tail
+    return text
 
 
 def with_no_think(messages: Sequence[BaseMessage]) -> list[BaseMessage]:

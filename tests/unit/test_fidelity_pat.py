@@ -549,3 +549,17 @@ async def test_item3_a_helper_written_in_full_is_reimplemented_in_paper(profile,
     # paper: every new function of the plan is a helper with its own trial (body not kept)
     assert any(c.target == "square" for c in gen.calls) == trialled
     assert ("return x * x * 1" in result.code) != trialled
+
+
+def test_item11_think_stripping_cases():
+    from pat_graph.thinking import strip_think, with_no_think
+
+    assert strip_think("<think>draft</think>answer") == "answer"
+    assert strip_think("<THINK>a</THINK>b<think>c</think>d") == "bd"
+    assert strip_think("answer<think>cut off while thinking") == "answer"
+    assert strip_think("reasoning only the server opened</think>\nanswer") == "\nanswer"
+    code = '```python\nX = "</think>"\n```'
+    assert strip_think(code) == code  # a tag inside the code stays
+    once = with_no_think([SystemMessage("sys")])
+    assert [m.content for m in with_no_think(once)] == ["/no_think sys"]
+    assert [m.content for m in with_no_think([])] == ["/no_think"]
