@@ -81,15 +81,7 @@ class RecordingSandbox:
     async def run_tests(self, code: str, tests: Sequence[Any], **kwargs: Any) -> TestReport:
         self.programs.append(code)
         self.tests.append(list(tests))
-        # Temporary (issue 10 rebuild): the bwrap sandbox cannot import extension-backed stdlib
-        # modules that the harness did not preload (queue, cmath); the default import block
-        # starts with them. Remove once the sandbox imports every stdlib module.
-        for line in NOT_IMPORTABLE_YET:
-            code = code.replace(line, "")
         return await self.inner.run_tests(code, tests, **kwargs)
-
-
-NOT_IMPORTABLE_YET = ("import cmath\n", "import queue\n")
 
 
 TESTS_REPLY = fenced("assert add_sq(2, 2) == 8\nassert add_sq(1, 1) == 2\nadd_sq(3, 3)")
