@@ -165,7 +165,8 @@ async def sample(
             served = book.lookup(request, start, want)
             if served is not None:  # answered from a recorded run: no network call
                 raw = served.texts
-                entries.append(_entry(model, role, purpose, depth, served.usage, raw, 1,
+                requests = int(served.usage.get("requests") or 1)  # a topped-up request: several
+                entries.append(_entry(model, role, purpose, depth, served.usage, raw, requests,
                                       replayed=served.source))  # fmt: skip
                 await book.record(request, start, raw, served.usage)
                 if sink is not None:
@@ -194,6 +195,8 @@ async def sample(
         usage = {"input_tokens": tokens_in, "output_tokens": tokens_out,
                  "usage_reported": reported, **_usage_details(result)}  # fmt: skip
         requests = int((result.llm_output or {}).get("requests") or 1)
+        if requests > 1:
+            usage["requests"] = requests
         entries.append(_entry(model, role, purpose, depth, usage, got, requests,
                               seed=kwargs.get("seed")))  # fmt: skip
         if book is not None and request is not None and start is not None and raw:

@@ -37,8 +37,10 @@ def model(stub: OpenAIStub) -> RoleModel:
     return RoleModel(make_chat_model(spec), "fake", 1.0, 2.0)
 
 
-async def run(bench, db: Path, name: str, *, policy="pat", budgets=None, **research: Any):
-    with OpenAIStub([body_reply]) as stub:
+async def run(
+    bench, db: Path, name: str, *, policy="pat", budgets=None, honour_n=True, **research: Any
+):
+    with OpenAIStub([body_reply], honour_n=honour_n) as stub:
         outcome = await run_benchmark(
             run=name, benchmark=bench, policy=policy, generator=model(stub), db_path=db,
             budgets=budgets or BUDGETS, progress=False, research=ResearchOptions(**research),
@@ -74,6 +76,17 @@ async def test_replay_makes_no_request_and_reports_the_same(bench, tmp_path: Pat
     third, sent3 = await run(bench, other, "third", replay=str(db) + "::again", offline="no key")
     assert third.done == 4 and sent3 == []
     assert (await summary(other, "third"))["pass_at_1"] == orig["pass_at_1"]
+
+
+async def test_replay_of_topped_up_requests_counts_them_as_the_original(bench, tmp_path) -> None:
+    # a server that ignores `n`: the client tops each request up with more requests
+    db = tmp_path / "runs.sqlite"
+    _, sent = await run(bench, db, "orig", honour_n=False)
+    _, resent = await run(bench, db, "again", replay="orig")
+    orig, again = await summary(db, "orig"), await summary(db, "again")
+    assert resent == [] and sum(orig["llm_calls"].values()) == len(sent)
+    assert again["llm_calls"] == orig["llm_calls"] and again["tokens"] == orig["tokens"]
+    assert again["replayed_calls"] == len(sent)
 
 
 async def test_changed_knob_pays_only_for_new_samples(bench, tmp_path: Path) -> None:
