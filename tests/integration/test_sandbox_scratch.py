@@ -44,3 +44,16 @@ async def test_an_interpreter_under_tmp_runs_and_its_bind_survives_the_wipe():
         assert (venv / "bin" / "python").exists()
         clean = await box.run_tests("", [CHECK])
         assert clean.passed, clean
+
+
+async def test_the_system_python3_runs_too():
+    # A CI machine may build the venv from Debian's /usr/bin/python3 instead of a pyenv build:
+    # the sandbox binds that base install, its stdlib imports, its dist-packages stay masked.
+    if not Path("/usr/bin/python3").exists():
+        pytest.skip("no /usr/bin/python3 here")
+    box = BwrapSandbox(python="/usr/bin/python3", workers=1)
+    code = "import queue, decimal, cmath, sqlite3\ndef f():\n    return 42\n"
+    report = await box.run_tests(code, ["assert f() == 42"])
+    assert report.passed, report
+    [listing] = await box.run_calls("import os\n", ["os.listdir('/usr/lib/python3/dist-packages')"])
+    assert listing.status in ("ok", "error") and not listing.value, listing
