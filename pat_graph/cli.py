@@ -286,6 +286,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
+    if args.max_cost_usd is not None and not args.max_cost_usd > 0:
+        raise ConfigError(f"--max-cost-usd must be a positive amount (got {args.max_cost_usd})")
     if args.workers > 1 and (args.replay or args.pair_with or args.max_cost_usd is not None):
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip

@@ -90,3 +90,9 @@ async def test_cached_and_reasoning_tokens_are_recorded_and_priced() -> None:
     assert entry["cached_tokens"] == 60 and entry["reasoning_tokens"] == 4
     # 40 fresh prompt tokens at $1, 60 cached at $0.25, 10 output at $2 (per 1M tokens)
     assert entry["cost_usd"] == pytest.approx((40 * 1.0 + 60 * 0.25 + 10 * 2.0) / 1e6)
+
+
+def test_a_budget_that_is_not_positive_is_refused_before_anything(workdir: Path, capsys) -> None:
+    assert main(run_args("x", "--max-cost-usd", "0")) == 2
+    assert "--max-cost-usd must be a positive amount" in capsys.readouterr().err
+    assert not (workdir / "runs.sqlite").exists()
