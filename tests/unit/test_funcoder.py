@@ -429,3 +429,19 @@ async def test_under_the_strict_profile_a_helper_sees_the_root_statement_instead
     assert "Return a*a + b*b." in helper_divide  # the root statement, as context
     assert "return square(a) + square(b)" not in helper_divide  # not the ancestors' code
     assert result.planner_calls == 2
+
+
+@pytest.mark.parametrize("imports", [True, False])
+async def test_candidates_start_with_the_default_imports_and_inputs_can_be_capped(imports):
+    gen, plan = models(
+        {("conquer", "add_sq"): impl("r"), ("inputs", "add_sq"): CALLS},
+        {("divide", "add_sq"): impl("draft")},
+    )
+    box = MarkerSandbox({"draft": Behaviour(5), "r": Behaviour(5)})
+    await solve(
+        Problem("t/add_sq", ADD_SQ, "add_sq"), generator=gen, planner=plan, policy="pbt",
+        sandbox=box, default_imports=imports, consensus_inputs=2,
+    )  # fmt: skip
+    assert all(("import itertools" in code) == imports for code, _ in box.test_runs)
+    assert {tuple(c) for _, c in box.call_runs} == {("add_sq(1, 2)", "add_sq(0, 0)")}
+    assert "2 calls of the form" in str(gen.calls_for("inputs")[0].messages[-1].content)
