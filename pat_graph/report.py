@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pat_graph.budgets import knob_changes
 from pat_graph.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.research_report import format_rows, run_fields
@@ -58,6 +59,9 @@ def summarize_run(
         "planner_is_generator": record.planner is None,
         "seed": record.seed,
         "budgets": record.budgets,
+        # issue 10: the profile and the knobs set on top of it (policy defaults, --budget)
+        "profile": record.budgets.get("profile"),
+        "knobs": knob_changes(record.budgets),
         "problems": problems,
         "done": n,
         "errored": len(errored),
@@ -186,6 +190,15 @@ def cost_text(s: Mapping[str, Any]) -> str:
     return text
 
 
+def _profile_text(s: Mapping[str, Any]) -> str:
+    """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
+    profile = s.get("profile") or "- (recorded before profiles)"
+    knobs = s.get("knobs") or {}
+    if not knobs:
+        return profile
+    return profile + " + " + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(knobs.items()))
+
+
 def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
     """One block per run: readable in a terminal and pasteable into an issue."""
     blocks: list[str] = []
@@ -200,6 +213,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
         rows = [
             ("benchmark", s["benchmark"]),
             ("policy", s["policy"]),
+            ("profile", _profile_text(s)),
             ("models", f"generator={s['generator']} planner={planner}"),
             ("problems", selected),
             (
