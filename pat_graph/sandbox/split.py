@@ -8,7 +8,7 @@ before, and is counted by `count_unsplittable`):
 
 - ``assert E == LIT`` / ``assert LIT == E`` (LIT a literal: numbers, strings, tuples, lists,
   sets, dicts, None, bools, ``float('inf')``, ``set()``), ``assert E != LIT``,
-  ``assert E in LIT`` / ``not in``;
+  ``assert E in LIT`` / ``not in``, ``assert E < LIT`` (and ``<=``, ``>``, ``>=``, either side);
 - ``assert E``, ``assert not E``, ``assert E is True|False|None``, ``assert E is not None``;
 - ``assert math.isclose(E, LIT[, rel_tol=.., abs_tol=..])``, ``assert abs(E - LIT) < T``
   (``<=`` too; T a constant expression such as ``1e-6 * max(1.0, abs(2.5))``);
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -31,8 +32,11 @@ from pat_graph.sandbox.compare import decode_value, stdio_mismatch, values_equal
 
 Op = Literal[
     "eq", "ne", "in", "not_in", "truthy", "falsy", "is", "is_not", "close", "abs_lt", "abs_le",
-    "ran", "stdio",
+    "lt", "le", "gt", "ge", "ran", "stdio",
 ]  # fmt: skip
+# `E < LIT` keeps its op; `LIT < E` is `E > LIT`.
+_ORDER = {ast.Lt: ("lt", "gt"), ast.LtE: ("le", "ge"), ast.Gt: ("gt", "lt"), ast.GtE: ("ge", "le")}
+_CMP = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 
 _SHOW = 160
 
@@ -211,6 +215,12 @@ def _split_expr(test: ast.expr, source: str) -> tuple[ast.expr, Check] | None:
                 name = "in" if isinstance(op, ast.In) else "not_in"
                 return left, Check(name, list(value), source=source)
             return None
+        if type(op) in _ORDER and not _is_abs_diff(left):
+            for call, lit, which in ((left, right, 0), (right, left, 1)):
+                ok, value = _try_literal(lit)
+                if ok and not _try_literal(call)[0]:
+                    return call, Check(_ORDER[type(op)][which], value, source=source)
+            return None
         if isinstance(op, (ast.Lt, ast.LtE)) and _is_abs_diff(left):
             diff = left.args[0]  # type: ignore[attr-defined]
             try:
@@ -383,6 +393,11 @@ def _holds(check: Check, got: Any) -> bool:
     if op in ("in", "not_in"):
         found = any(values_equal(got, e, check.atol, exact_sequences=True) for e in exp)
         return found if op == "in" else not found
+    if op in _CMP:
+        try:  # plain built-in values on both sides: Python's own ordering, no candidate code
+            return bool(_CMP[op](got, exp))
+        except TypeError:
+            return False
     if op == "truthy":
         return bool(got)
     if op == "falsy":

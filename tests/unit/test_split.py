@@ -52,7 +52,8 @@ def test_split_forms(source: str, call: str, op: str, expected: object) -> None:
         "assert f(1) == g(2)",  # no literal side
         "assert all(f(x) == 1 for x in range(3))",  # a comparison would run inside
         "assert not any(f(x) == 2 for x in [1])",
-        "assert f(1) > 2",
+        "assert f(1) > g(2)",
+        "assert 1 < f(1) < 3",
         "assert f(1) == 1 and f(2) == 2",
         "x = f(1)\nassert x == 1",
         "def check(c):\n    assert c(1) == 1\n",
@@ -78,7 +79,7 @@ def test_mappings_split_without_their_expected_values() -> None:
     assert call.checks[0].expected == 2 and call.checks[0].atol == 0.5
     stdio = split_test({"input": "1 2\n", "output": "3\n"}, "stdio")
     assert stdio is not None and stdio.calls == ({"input": "1 2\n"},)
-    assert count_unsplittable(["assert f(1) == 1", "assert f(1) > 0"], "function") == 1
+    assert count_unsplittable(["assert f(1) == 1", "assert f(1) > g(0)"], "function") == 1
 
 
 def test_parse_literal() -> None:
@@ -152,3 +153,14 @@ def test_constant_arithmetic_folds_into_the_expected_value() -> None:
             parse_literal(bad)
     split = split_source("assert abs(f([1.0, 2.0, 3.0]) - 2.0 / 3.0) < 1e-6")
     assert split is not None and split.calls[0] == {"src": "f([1.0, 2.0, 3.0])"}
+
+
+def test_ordering_against_a_literal_splits_either_way_round() -> None:
+    split = split_source("assert f(1) > 2")
+    assert split is not None and split.checks[0].op == "gt" and split.calls[0] == {"src": "f(1)"}
+    flipped = split_source("assert 2 >= f(1)")
+    assert flipped is not None and flipped.checks[0].op == "le"
+    assert _verdict("assert f() > 2", 3) == "pass"
+    assert _verdict("assert f() > 2", 2) == "fail"
+    assert _verdict("assert 2 >= f()", 2) == "pass"
+    assert _verdict("assert f() < 2", "x") == "fail"  # incomparable plain values: a failure
