@@ -265,7 +265,9 @@ async def run_benchmark(
                 with record_calls(paid), _research.scope(book):
                     log = bar.write if bar else None
                     try:
-                        state = await _solve_one(graph, saver, task, config, verbose, log)
+                        state = await _solve_one(
+                            graph, saver, task, config, verbose, log, resolved.benchmark_patches
+                        )
                     except _research.ProblemBudgetReached:  # finalize with the best so far
                         state = await _research.capped_state(graph, config)
                 result = result_from_state(state)
@@ -379,8 +381,11 @@ async def _solve_one(
     config: dict[str, Any],
     verbose: bool,
     log: Callable[[str], None] | None = None,
+    patched: bool = True,
 ) -> Mapping[str, Any]:
-    """Fresh start, continue from the checkpoint, or reuse a finished thread's final state."""
+    """Fresh start, continue from the checkpoint, or reuse a finished thread's final state.
+    A fresh start sees the statement with its example patches when `patched` (the
+    `benchmark_patches` knob); the judge always scores against the data as shipped."""
     snapshot = await graph.aget_state(config)
     finished = bool(snapshot.values) and not snapshot.next and snapshot.values.get("final")
     if finished:
@@ -391,7 +396,8 @@ async def _solve_one(
         return await _drive(graph, None, config, verbose, task.task_id, log)
     if snapshot.values:
         await saver.adelete_thread(config["configurable"]["thread_id"])  # unusable: start over
-    return await _drive(graph, initial_state(task.problem), config, verbose, task.task_id, log)
+    problem = task.problem_for(patched)
+    return await _drive(graph, initial_state(problem), config, verbose, task.task_id, log)
 
 
 async def _judge(judge_fn: JudgeFn, task: Task, result: Result, sandbox: Sandbox | None) -> Any:
