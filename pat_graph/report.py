@@ -171,12 +171,14 @@ def cost_text(s: Mapping[str, Any]) -> str:
     """The whole bill, what the final results used, and calls whose cost is unknown."""
     calls = sum(s["llm_calls"].values())
     unknown = int(s.get("cost_unknown_calls") or 0)
+    # Some calls were answered from a recorded run (issue 14): their cost was not paid now.
+    spent = "represented by" if s.get("replayed_calls") else "spent in"
     if s["cost_usd"] is None:
         text = f"unknown ({calls} calls)"
     elif unknown:
-        text = f"{_usd(s['cost_usd'])} spent in the {calls - unknown} calls with a known cost"
+        text = f"{_usd(s['cost_usd'])} {spent} the {calls - unknown} calls with a known cost"
     else:
-        text = f"{_usd(s['cost_usd'])} spent in {calls} calls"
+        text = f"{_usd(s['cost_usd'])} {spent} {calls} calls"
     if s.get("relative_cost") is not None:
         text += f" ({s['relative_cost']:.2f}x {s['baseline']} per problem)"
     used = s.get("used")

@@ -40,3 +40,11 @@ def test_plot_carries_and_draws_the_intervals(tmp_path) -> None:
     fig = figure(runs)
     bars = [c for c in fig.axes[0].containers if type(c).__name__ == "ErrorbarContainer"]
     assert len(bars) == 1  # only the run with an interval gets a bar
+
+
+def test_cost_line_of_a_replayed_run_says_represented_not_spent() -> None:
+    from pat_graph.report import cost_text
+
+    base = {"llm_calls": {"generator": 3, "planner": 0}, "cost_usd": 0.003}
+    assert "spent in 3 calls" in cost_text(base)
+    assert "represented by 3 calls" in cost_text({**base, "replayed_calls": 3})
