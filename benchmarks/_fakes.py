@@ -21,12 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
 from pydantic import PrivateAttr
 
+from pat_graph.answer_model import Answer, AnswerChatModel
 from pat_graph.benchmarks.types import Task
 from pat_graph.judge import Verdict
 from pat_graph.problem import Problem
@@ -139,26 +137,27 @@ def reply_for(messages: Sequence[BaseMessage]) -> str:
     return synthetic_reply(purpose_of(messages), target_of(messages))
 
 
-class LatencyChatModel(BaseChatModel):
+class LatencyChatModel(AnswerChatModel):
     """Sleeps `latency_s` per request, then answers like `synthetic_reply`.
 
     Unlike `pat_graph.testing.ScriptedChatModel` it keeps no transcript (only counters), so a
-    5,000-problem run does not measure the fake's own memory.
+    5,000-problem run does not measure the fake's own memory. Async only, like the graphs.
     """
 
+    llm_type = "pat-graph-bench-latency"
     latency_s: float = 0.05
     model_name: str = "fake-latency"
     _counts: Counter[str] = PrivateAttr(default_factory=Counter)
 
     @property
-    def _llm_type(self) -> str:
-        return "pat-graph-bench-latency"
-
-    @property
     def counts(self) -> Counter[str]:
         return self._counts
 
-    def _result(self, messages: list[BaseMessage], n: int) -> ChatResult:
+    async def _aanswer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
+        await asyncio.sleep(self.latency_s)
+        n = int(kwargs.get("n") or 1)
         purpose = purpose_of(messages)
         self._counts[purpose] += 1
         text = synthetic_reply(purpose, target_of(messages))
@@ -168,27 +167,7 @@ class LatencyChatModel(BaseChatModel):
             "completion_tokens": n * count_tokens(text),
             "total_tokens": prompt_tokens + n * count_tokens(text),
         }
-        generations = [ChatGeneration(message=AIMessage(content=text)) for _ in range(n)]
-        return ChatResult(generations=generations, llm_output={"token_usage": usage})
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise NotImplementedError("the benchmark model is async only")
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        await asyncio.sleep(self.latency_s)
-        return self._result(messages, int(kwargs.get("n") or 1))
+        return [Answer([text] * n, usage)]
 
 
 class InstantSandbox:

@@ -27,16 +27,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
 from pydantic import PrivateAttr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pat_graph import prompts
-from pat_graph.completion import combine_llm_outputs
+from pat_graph.answer_model import Answer, AnswerChatModel
 from pat_graph.cost import request_count
 from pat_graph.problem import Problem
 from pat_graph.sandbox import get_sandbox
@@ -119,23 +116,16 @@ def reply(last: str, target: str, index: int) -> str:
     return "I am not sure what you are asking."
 
 
-class MixModel(BaseChatModel):
+class MixModel(AnswerChatModel):
     """Answers with `reply`; honours n; reports usage once per request."""
 
+    llm_type = "pat-graph-bench-mix"
     model_name: str = "scripted-mix"
     _requests: Counter[str] = PrivateAttr(default_factory=Counter)
 
-    @property
-    def _llm_type(self) -> str:
-        return "pat-graph-bench-mix"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _answer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
         last = str(messages[-1].content) if messages else ""
         target = target_of(messages)
         n = int(kwargs.get("n") or 1)
@@ -147,20 +137,7 @@ class MixModel(BaseChatModel):
             "completion_tokens": out_tokens,
             "total_tokens": prompt_tokens + out_tokens,
         }
-        generations = [ChatGeneration(message=AIMessage(content=t)) for t in texts]
-        return ChatResult(generations=generations, llm_output={"token_usage": usage})
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages, stop, None, **kwargs)
-
-    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        return combine_llm_outputs(self.model_name, llm_outputs)
+        return [Answer(texts, usage)]
 
 
 async def judge(sandbox: Any, code: str, hidden: list[str], entry: str) -> bool:

@@ -25,16 +25,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import PrivateAttr
 
 from pat_graph import RoleModel, build_graph
+from pat_graph.answer_model import Answer, AnswerChatModel
 from pat_graph.budgets import budgets_for
-from pat_graph.completion import combine_llm_outputs
+from pat_graph.completion import CompletionChatModel
 from pat_graph.errors import ConfigError
 from pat_graph.models import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
 
@@ -47,26 +45,20 @@ DEFAULT_MODEL = LOCAL
 PLANNING = ("pat", "pbt")
 
 
-class LazyLocalChatModel(BaseChatModel):
+class LazyLocalChatModel(AnswerChatModel):
     """The embedded model, started on the first call rather than at import: importing a graph
-    (as `langgraph dev` does for every graph at startup) must not launch a model server."""
+    (as `langgraph dev` does for every graph at startup) must not launch a model server.
+    It answers with the inner client's answers, so their usage and request counts are kept."""
 
-    _inner: BaseChatModel | None = PrivateAttr(default=None)
+    llm_type = "pat-graph-local-lazy"
+    _inner: CompletionChatModel | None = PrivateAttr(default=None)
     _lock: asyncio.Lock | None = PrivateAttr(default=None)
-
-    @property
-    def _llm_type(self) -> str:
-        return "pat-graph-local-lazy"
-
-    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        # Keep the inner client's usage and request counts (LangChain's default drops them).
-        return combine_llm_outputs(LOCAL_SPEC.model, llm_outputs)
 
     @property
     def model_name(self) -> str:
         return LOCAL_SPEC.model
 
-    async def _model(self) -> BaseChatModel:
+    async def _model(self) -> CompletionChatModel:
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -76,27 +68,19 @@ class LazyLocalChatModel(BaseChatModel):
                 server = LocalServer()
                 await asyncio.to_thread(server.start)
                 atexit.register(server.stop)
-                self._inner = make_chat_model(LOCAL_SPEC, base_url_override=server.base_url)
+                inner = make_chat_model(LOCAL_SPEC, base_url_override=server.base_url)
+                assert isinstance(inner, CompletionChatModel)  # LOCAL_SPEC.api
+                self._inner = inner
         return self._inner
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        raise ConfigError("the Studio graphs are async; invoke them with ainvoke/astream")
+    def _sync_error(self) -> Exception:
+        return ConfigError("the Studio graphs are async; invoke them with ainvoke/astream")
 
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    async def _aanswer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
         inner = await self._model()
-        return await inner._agenerate(messages, stop, run_manager, **kwargs)
+        return await inner._aanswer(messages, stop, **kwargs)
 
 
 def role_model(spec: ModelSpec) -> RoleModel:

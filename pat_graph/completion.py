@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import openai
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
-from langchain_core.messages.ai import UsageMetadata
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field, SecretStr
+
+# add_usage, usage_metadata and combine_llm_outputs live with the shared chat-model plumbing;
+# they stay importable from here, where callers have always found them.
+from pat_graph.answer_model import (  # noqa: F401
+    Answer,
+    AnswerChatModel,
+    add_usage,
+    combine_llm_outputs,
+    usage_metadata,
+)
 
 T = TypeVar("T")
 
@@ -67,32 +73,10 @@ def _text(message: BaseMessage) -> str:
     return "".join(parts)
 
 
-def add_usage(total: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """Sum two OpenAI usage dicts, nested detail dicts included; non-numbers keep the first."""
-    out: dict[str, Any] = dict(total)
-    for key, value in new.items():
-        if isinstance(value, bool) or value is None:
-            out.setdefault(key, value)
-        elif isinstance(value, int | float):
-            prev = out.get(key)
-            out[key] = (prev if isinstance(prev, int | float) else 0) + value
-        elif isinstance(value, Mapping):
-            prev = out.get(key)
-            out[key] = add_usage(prev if isinstance(prev, Mapping) else {}, value)
-        else:
-            out.setdefault(key, value)
-    return out
-
-
-def usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
-    prompt = int(usage.get("prompt_tokens") or 0)
-    completion = int(usage.get("completion_tokens") or 0)
-    total = int(usage.get("total_tokens") or prompt + completion)
-    return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=total)
-
-
-class CompletionChatModel(BaseChatModel):
+class CompletionChatModel(AnswerChatModel):
     """Chat-model facade over `/v1/completions` (see the module docstring for why)."""
+
+    llm_type = "openai-completion-chat"
 
     model: str
     base_url: str
@@ -107,10 +91,6 @@ class CompletionChatModel(BaseChatModel):
     # Open the answer's code fence for the model and stop at the closing one: a base model then
     # writes only code, and never rambles past its block (tokens are the cost metric).
     fence_prefill: str | None = None
-
-    @property
-    def _llm_type(self) -> str:
-        return "openai-completion-chat"
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -148,13 +128,13 @@ class CompletionChatModel(BaseChatModel):
             "max_retries": self.max_retries,
         }
 
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    @property
+    def _output_model(self) -> str:
+        return self.model
+
+    async def _aanswer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         async with openai.AsyncOpenAI(**self._client_args()) as client:
@@ -176,15 +156,11 @@ class CompletionChatModel(BaseChatModel):
                         for i in range(1, missing + 1)
                     )
                 )
-        return self._result(responses, prefill, n)
+        return _answers(responses, prefill, n)
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _answer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         with openai.OpenAI(**self._client_args()) as client:
@@ -196,46 +172,27 @@ class CompletionChatModel(BaseChatModel):
                     client.completions.create(prompt=prompt, n=1, **_reseed(params, i))
                     for i in range(1, missing + 1)
                 ]
-        return self._result(responses, prefill, n)
-
-    def _result(self, responses: list[Any], prefill: str, n: int) -> ChatResult:
-        generations: list[ChatGeneration] = []
-        total: dict[str, Any] = {}
-        for response in responses:
-            usage = response.usage.model_dump(exclude_none=True) if response.usage else None
-            if usage:
-                total = add_usage(total, usage)
-            for choice in response.choices:
-                message = AIMessage(
-                    content=prefill + choice.text,
-                    usage_metadata=usage_metadata(usage) if usage else None,
-                    response_metadata={"model_name": response.model},
-                )
-                info = {"finish_reason": choice.finish_reason}
-                generations.append(ChatGeneration(message=message, generation_info=info))
-        llm_output: dict[str, Any] = {"model_name": self.model, "requests": len(responses)}
-        if total:
-            llm_output["token_usage"] = total
-        return ChatResult(generations=generations[:n] or generations, llm_output=llm_output)
-
-    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        return combine_llm_outputs(self.model, llm_outputs)
+        return _answers(responses, prefill, n)
 
 
-def combine_llm_outputs(model: str, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-    """One entry per prompt in `agenerate([...])`: usage and HTTP request counts add up, so the
-    ledger sees both (LangChain's default drops them, ChatOpenAI's drops the request count)."""
-    combined: dict[str, Any] = {"model_name": model, "requests": 0}
-    total: dict[str, Any] = {}
-    for output in llm_outputs:
-        if not output:
-            continue
-        combined["requests"] += int(output.get("requests", 1))
-        if output.get("token_usage"):
-            total = add_usage(total, output["token_usage"])
-    if total:
-        combined["token_usage"] = total
-    return combined
+def _answers(responses: list[Any], prefill: str, n: int) -> list[Answer]:
+    """One Answer per request sent, the prefill put back in front of each text; choices past
+    the n asked for are dropped (their request's usage still counts)."""
+    answers: list[Answer] = []
+    left = n
+    for response in responses:
+        usage = response.usage.model_dump(exclude_none=True) if response.usage else None
+        choices = response.choices[:left] if n > 0 else response.choices
+        left -= len(choices)
+        answers.append(
+            Answer(
+                texts=[prefill + c.text for c in choices],
+                usage=usage,
+                finish_reasons=[c.finish_reason for c in choices],
+                metadata={"model_name": response.model},
+            )
+        )
+    return answers
 
 
 async def retry_malformed(call: Callable[[], Awaitable[T]], retries: int) -> T:

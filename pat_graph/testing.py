@@ -13,14 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from pat_graph import prompts
-from pat_graph.completion import combine_llm_outputs
+from pat_graph.answer_model import Answer, AnswerChatModel
 
 Responder = Callable[[str, list[BaseMessage]], str]
 
@@ -67,9 +64,14 @@ class Call:
     completion_tokens: int
 
 
-class ScriptedChatModel(BaseChatModel):
-    """Replies come from `respond(purpose, messages)`; a list of strings is replayed in order."""
+class ScriptedChatModel(AnswerChatModel):
+    """Replies come from `respond(purpose, messages)`; a list of strings is replayed in order.
 
+    It answers synchronously; the async path runs the same `_generate` inline (so a subclass that
+    overrides `_generate` changes both).
+    """
+
+    llm_type = "pat-graph-scripted"
     model_config = ConfigDict(arbitrary_types_allowed=True)
     respond: Any = Field(...)
     model_name: str = "scripted"
@@ -78,10 +80,6 @@ class ScriptedChatModel(BaseChatModel):
     _calls: list[Call] = PrivateAttr(default_factory=list)
     _replay: int = PrivateAttr(default=0)
     _failures: int = PrivateAttr(default=0)
-
-    @property
-    def _llm_type(self) -> str:
-        return "pat-graph-scripted"
 
     @property
     def calls(self) -> list[Call]:
@@ -97,13 +95,9 @@ class ScriptedChatModel(BaseChatModel):
             return str(reply)
         return str(self.respond(purpose, messages))
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
+    def _answer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> list[Answer]:
         if self._failures < self.fail_times:
             self._failures += 1
             raise ConnectionError("scripted transport failure")
@@ -124,31 +118,11 @@ class ScriptedChatModel(BaseChatModel):
             )
         )
         usage = {
-            "input_tokens": prompt_tokens,
-            "output_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
-        generations = [
-            ChatGeneration(message=AIMessage(content=r, usage_metadata=usage)) for r in replies
-        ]
-        token_usage = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
-        return ChatResult(generations=generations, llm_output={"token_usage": token_usage})
-
-    async def _agenerate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: AsyncCallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return self._generate(messages, stop, None, **kwargs)
-
-    def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
-        return combine_llm_outputs(self.model_name, llm_outputs)
+        return [Answer(replies, usage)]
 
     def usage_by_request(self) -> list[tuple[int, int]]:
         return [(c.prompt_tokens, c.completion_tokens) for c in self._calls]
