@@ -48,6 +48,9 @@ from pat_graph.store import open_db
 
 MODES = ("none", "memory", "sqlite", "sqlite-full", "runner")
 MAX_CONCURRENCY = 8  # the runner's default graph-level max_concurrency
+# The synthetic call pattern (tests written from the statement, next to the trial) is the strict
+# profile's; the paper profile writes call tests after a trial and redoes unusable ones.
+PROFILE = "strict"
 
 
 async def ideal_loop(n: int, hard: float, latency: float, concurrency: int) -> float:
@@ -68,7 +71,7 @@ async def _graph_loop(
     n: int, hard: float, latency: float, concurrency: int, checkpointer: Any
 ) -> tuple[float, LatencyChatModel]:
     model = LatencyChatModel(latency_s=latency)
-    builder = build_graph("pat", generator=model, sandbox=InstantSandbox())
+    builder = build_graph("pat", generator=model, sandbox=InstantSandbox(), profile=PROFILE)
     graph = builder.compile(checkpointer=checkpointer)
     limit = builder.pat_deps.budgets.recursion_limit()
     sem = asyncio.Semaphore(concurrency)
@@ -128,6 +131,7 @@ async def runner_run(n: int, hard: float, latency: float, concurrency: int, tmp:
         benchmark=Benchmark("synthetic", "bench", tasks),
         policy="pat",
         generator=RoleModel(model, "fake"),
+        budgets={"profile": PROFILE},
         db_path=tmp / f"runner-{time.monotonic_ns()}.sqlite",
         concurrency=concurrency,
         max_concurrency=MAX_CONCURRENCY,
@@ -138,6 +142,9 @@ async def runner_run(n: int, hard: float, latency: float, concurrency: int, tmp:
     elapsed = time.perf_counter() - start
     if outcome.done != n:
         raise RuntimeError(f"runner finished {outcome.done}/{n}: {outcome.errors}")
+    calls = sum(model.counts.values())
+    if calls != expected_calls(n, hard):
+        raise RuntimeError(f"{calls} model calls, the ideal loop assumes {expected_calls(n, hard)}")
     return elapsed
 
 
