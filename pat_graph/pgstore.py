@@ -154,7 +154,9 @@ class PgStore:
         async def go(conn: Any) -> None:
             await conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
             try:
-                await conn.execute(SCHEMA)
+                for statement in SCHEMA.split(";"):  # prepared statements: one at a time
+                    if statement.strip():
+                        await conn.execute(statement)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (SETUP_LOCK,))
 
