@@ -239,3 +239,38 @@ def test_a_worker_with_other_models_refuses_to_join(tmp_path: Path) -> None:
                    "--sandbox", "process"])  # fmt: skip
         assert out.returncode == 0, out.stderr
         assert "0 solved here" in out.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_run_with_workers_then_report_export_prune_delete(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """`run --workers 2` on either backend, and the commands that read or remove a run work on
+    it the same way (what each says and finds)."""
+    db = str(tmp_path / "w.sqlite") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    with FaultyServer(synthetic_reply, fault_rate=0.0, latency_s=0.0) as server:
+        setup_run(tmp_path, server.base_url, 6, hard=0.5)
+        args = [a if a != str(tmp_path / "x") else db for a in run_args(tmp_path, tmp_path / "x")]
+        out = cli([*args, "--workers", "2"], timeout=240)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "6/6 done, 0 errored, 2 workers" in out.stderr
+        assert len(server.exchanges) > 0
+    report = _report_of(db, "faults")
+    assert (report["problems"], report["done"], report["complete"]) == (6, 6, True)
+    samples = tmp_path / "samples.jsonl"
+    out = cli(["export", "--db", db, "--run", "faults", "--out", str(samples)])
+    assert out.returncode == 0, out.stderr
+    assert len(samples.read_text().splitlines()) == 6
+    out = cli(["prune", "--db", db, "--run", "faults"])
+    assert out.returncode == 0 and "6 finished problems" in out.stdout, out.stderr
+    assert cli(["delete", "--db", db, "--run", "faults"]).returncode == 2  # finished results
+    out = cli(["delete", "--db", db, "--run", "faults", "--force"])
+    assert out.returncode == 0 and "6 results" in out.stdout, out.stderr
+    out = cli(["report", "--db", db, "--run", "faults"])
+    assert out.returncode == 2 and "unknown run" in out.stderr
+
+
+def _report_of(db: str, run: str) -> dict[str, Any]:
+    out = cli(["report", "--db", db, "--run", run, "--json"])
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)[0]
