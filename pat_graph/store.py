@@ -146,8 +146,10 @@ class Store:
                 )
         async with self.lock:
             if old is None:
+                # OR IGNORE: two processes starting the same new run at once (issue 13); the
+                # check below then compares with whichever got in first.
                 await self.conn.execute(
-                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         record.name,
                         record.policy,
@@ -167,6 +169,9 @@ class Store:
                     (record.problems, record.name),
                 )
             await self.conn.commit()
+        stored = await self.get_run(record.name) if old is None else None
+        if stored is not None and stored.identity() != record.identity():
+            return await self.register_run(record)  # another process's run: says how it differs
         return await self.get_run(record.name) or record
 
     async def statuses(self, run: str) -> dict[str, str]:
