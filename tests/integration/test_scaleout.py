@@ -274,3 +274,21 @@ def _report_of(db: str, run: str) -> dict[str, Any]:
     out = cli(["report", "--db", db, "--run", run, "--json"])
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)[0]
+
+
+def test_two_runs_started_together_share_the_work(tmp_path: Path) -> None:
+    """Two `pat-graph run` on a new run at the same moment (the case of issue 13's report: both
+    used to solve everything): one registers it, both take problems, none is solved twice."""
+    with FaultyServer(synthetic_reply, fault_rate=0.0, latency_s=0.05) as server:
+        setup_run(tmp_path, server.base_url, 12, hard=0.5)
+        ref = cli(run_args(tmp_path, tmp_path / "ref.sqlite", RUN, concurrency=2))
+        assert ref.returncode == 0, ref.stderr[-2000:]
+        alone = len(server.exchanges)
+        db = tmp_path / "both.sqlite"
+        procs = [popen(run_args(tmp_path, db, RUN, concurrency=2)) for _ in range(2)]
+        assert [_wait(p, 240) for p in procs] == [0, 0]
+        assert len(server.exchanges) - alone == alone  # the same requests, none twice
+    assert _rows(str(db)) == _rows(str(tmp_path / "ref.sqlite"))
+    with sqlite3.connect(db) as conn:
+        workers = {json.loads(e).get("worker") for (e,) in conn.execute("SELECT entry FROM calls")}
+    assert len(workers) == 2  # both processes did part of the work
