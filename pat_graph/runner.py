@@ -362,6 +362,9 @@ async def run_benchmark(
             storage = group_error.subgroup(StorageError)
             if storage is not None:
                 raise storage.exceptions[0] from None
+            lost = group_error.subgroup(transient) if transient else None
+            if lost is not None:  # claiming failed for longer than the retries (PostgreSQL down)
+                raise storage_error(lost.exceptions[0]) from None
             raise
         finally:
             renewer.cancel()
