@@ -15,6 +15,7 @@ import pytest
 
 from pat_graph import Problem, solve
 from pat_graph.cost import summarize
+from pat_graph.llm import RoleModel
 from pat_graph.local_model import LocalServer, live_group_members
 from pat_graph.models import LOCAL, load_config, make_chat_model
 
@@ -81,7 +82,14 @@ async def test_pat_solve_on_the_real_model_records_exactly_what_the_server_repor
         pgid = os.getpgid(server.pid)
         proxy = RecordingProxy(server.base_url)
         try:
-            model = make_chat_model(spec, base_url_override=proxy.base_url)
+            # The embedded model's prices (0) travel with it: a model without known prices
+            # would report its cost as unknown, not as free.
+            model = RoleModel(
+                make_chat_model(spec, base_url_override=proxy.base_url),
+                spec.name,
+                spec.input_price,
+                spec.output_price,
+            )
             result = await solve(
                 Problem("local/max3", PROMPT, "max_of_three"),
                 generator=model,
