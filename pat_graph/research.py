@@ -14,6 +14,7 @@ from typing import Any
 
 from pat_graph.budget_guard import ProblemBudgetReached, SpendGuard, paid
 from pat_graph.errors import ConfigError
+from pat_graph.nodes.finalize import final_answer
 from pat_graph.responses import Library, ProblemBook, open_source, scope, set_note, setup
 
 __all__ = ["ProblemBudgetReached", "ResearchOptions", "capped_state", "prepare", "scope"]
@@ -101,20 +102,6 @@ async def prepare(
 async def capped_state(graph: Any, config: dict[str, Any]) -> dict[str, Any]:
     """The problem's last checkpoint, finalized as the finalize node would: its best program."""
     values = dict((await graph.aget_state(config)).values or {})
-    best = values.get("best")
-    if best is None:
-        final: dict[str, Any] = {"code": "", "verified": False, "passed": 0,
-                                 "total": len(values.get("tests") or [])}  # fmt: skip
-    else:
-        final = {
-            "code": best["code"],
-            "verified": best["passed"] == best["total"],
-            "passed": best["passed"],
-            "total": best["total"],
-            "origin": best.get("origin", "trial"),
-        }
-    final["rounds"] = values.get("round", 0)
-    final["unimplemented"] = list((best or {}).get("unimplemented") or [])
-    values["final"] = final
+    values["final"] = final_answer(values)
     values["budget_capped"] = True
     return values

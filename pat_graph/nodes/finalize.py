@@ -7,26 +7,33 @@ from typing import Any
 from pat_graph.nodes.deps import Deps
 
 
+def final_answer(state: dict[str, Any]) -> dict[str, Any]:
+    """The answer a state stands for: its best program and how well it verified. Shared by the
+    finalize node and by a run stopped at its spending cap (`research.capped_state`), so the two
+    never disagree on what an answer holds."""
+    best = state.get("best")
+    if best is None:
+        final: dict[str, Any] = {
+            "code": "",
+            "verified": False,
+            "passed": 0,
+            "total": len(state.get("tests") or []),
+        }
+    else:
+        final = {
+            "code": best["code"],
+            "verified": best["passed"] == best["total"],
+            "passed": best["passed"],
+            "total": best["total"],
+            "origin": best.get("origin", "trial"),
+        }
+    final["rounds"] = state.get("round", 0)
+    final["unimplemented"] = list((best or {}).get("unimplemented") or [])
+    return final
+
+
 def finalize_node(deps: Deps):
     async def finalize(state: dict[str, Any]) -> dict[str, Any]:
-        best = state.get("best")
-        if best is None:
-            final = {
-                "code": "",
-                "verified": False,
-                "passed": 0,
-                "total": len(state.get("tests") or []),
-            }
-        else:
-            final = {
-                "code": best["code"],
-                "verified": best["passed"] == best["total"],
-                "passed": best["passed"],
-                "total": best["total"],
-                "origin": best.get("origin", "trial"),
-            }
-        final["rounds"] = state.get("round", 0)
-        final["unimplemented"] = list((best or {}).get("unimplemented") or [])
-        return {"final": final, "status": "done"}
+        return {"final": final_answer(state), "status": "done"}
 
     return finalize
