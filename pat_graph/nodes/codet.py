@@ -12,7 +12,6 @@ A stdio problem has no function to assert on: its statement samples are the test
 from __future__ import annotations
 
 import ast
-import asyncio
 from typing import Any
 
 from pat_graph import codeparse, prompts
@@ -20,6 +19,7 @@ from pat_graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.llm import sample
 from pat_graph.nodes.consensus import _function_source
 from pat_graph.nodes.deps import Deps
+from pat_graph.nodes.verify import run_each
 from pat_graph.preamble import with_default_imports
 
 
@@ -108,22 +108,8 @@ def codet_verify_node(deps: Deps):
         problem = state["problem"]
         tests = list(state.get("tests") or [])
         candidates = list(state.get("candidates") or [])
-        unique = list(dict.fromkeys(candidates))
-        sandbox = deps.get_sandbox()
-        reports = await asyncio.gather(
-            *(
-                sandbox.run_tests(
-                    code,
-                    tests,
-                    kind=problem.get("kind", "function"),
-                    timeout_s=deps.budgets.timeout_s,
-                    entry_point=problem.get("entry_point") or None,
-                )
-                for code in unique
-            )
-        )
-        passed = {c: [o.passed for o in r.outcomes] for c, r in zip(unique, reports, strict=True)}
-        scores = codet_scores([passed[c] for c in candidates])
+        reports = await run_each(deps, problem, candidates, tests)
+        scores = codet_scores([[o.passed for o in reports[c].outcomes] for c in candidates])
         chosen = pick(scores, tie_break_rng(deps.budgets.seed, problem.get("task_id", "")))
         summaries = [{"passed": int(s), "total": len(tests)} for s in scores]
         best = None

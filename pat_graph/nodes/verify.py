@@ -25,6 +25,28 @@ def _summary(report: TestReport, tests: list[Any]) -> dict[str, Any]:
     return {"passed": report.n_passed, "total": report.n_total, "failures": failures}
 
 
+async def run_each(
+    deps: Deps, problem: dict[str, Any], candidates: list[str], tests: list[Any]
+) -> dict[str, TestReport]:
+    """Every distinct candidate run on the tests in the sandbox, concurrently (a program sampled
+    twice runs once); the reports by program. Shared with CodeT's verify."""
+    unique = list(dict.fromkeys(candidates))
+    sandbox = deps.get_sandbox()
+    reports = await asyncio.gather(
+        *(
+            sandbox.run_tests(
+                code,
+                tests,
+                kind=problem.get("kind", "function"),
+                timeout_s=deps.budgets.timeout_s,
+                entry_point=problem.get("entry_point") or None,
+            )
+            for code in unique
+        )
+    )
+    return dict(zip(unique, reports, strict=True))
+
+
 def can_plan(deps: Deps, depth: int) -> bool:
     return (
         deps.policy in ("pat", "pbt")
@@ -35,24 +57,10 @@ def can_plan(deps: Deps, depth: int) -> bool:
 
 def verify_node(deps: Deps):
     async def verify(state: dict[str, Any]) -> dict[str, Any]:
-        problem = state["problem"]
         tests = list(state.get("tests") or [])
         candidates = list(state.get("candidates") or [])
-        unique = list(dict.fromkeys(candidates))
-        sandbox = deps.get_sandbox()
-        reports = await asyncio.gather(
-            *(
-                sandbox.run_tests(
-                    code,
-                    tests,
-                    kind=problem.get("kind", "function"),
-                    timeout_s=deps.budgets.timeout_s,
-                    entry_point=problem.get("entry_point") or None,
-                )
-                for code in unique
-            )
-        )
-        by_code = {code: _summary(r, tests) for code, r in zip(unique, reports, strict=True)}
+        reports = await run_each(deps, state["problem"], candidates, tests)
+        by_code = {code: _summary(report, tests) for code, report in reports.items()}
         summaries = [by_code[c] for c in candidates]
         depth = state.get("depth", 0)
         update: dict[str, Any] = {"reports": summaries}
