@@ -14,7 +14,7 @@ from typing import Any
 
 from pat_graph import codeparse, prompts
 from pat_graph.doctests import example_tests
-from pat_graph.llm import sample
+from pat_graph.nodes.asking import ask_until_usable
 from pat_graph.nodes.deps import Deps
 from pat_graph.preamble import DEFAULT_IMPORTS
 from pat_graph.testgen import parse_call_tests, parse_generated_tests
@@ -54,27 +54,22 @@ async def write_tests(
         messages = prompts.call_tests_messages(problem, shown)
     else:
         messages = prompts.tests_messages(problem, limit)
-    ledger: list[dict[str, Any]] = []
-    for _ in range(budgets.test_retries):
-        texts, entries = await sample(
-            deps.generator,
-            messages,
-            n=1,
-            temperature=budgets.test_temperature,
-            role="generator",
-            purpose="tests",
-            depth=state.get("depth", 0),
-        )
-        ledger += entries
-        text = texts[0] if texts else ""
-        if budgets.test_style == "call":
-            parsed = parse_call_tests(text, name, limit)
-        else:
-            parsed = parse_generated_tests(text, name, limit)
-        generated = [t for t in parsed if t not in seen]
-        if generated:
-            return generated, ledger
-    return [], ledger
+    parse_tests = parse_call_tests if budgets.test_style == "call" else parse_generated_tests
+
+    def new_tests(text: str) -> list[str]:
+        return [t for t in parse_tests(text, name, limit) if t not in seen]
+
+    generated, ledger = await ask_until_usable(
+        deps.generator,
+        messages,
+        new_tests,
+        tries=budgets.test_retries,
+        temperature=budgets.test_temperature,
+        role="generator",
+        purpose="tests",
+        depth=state.get("depth", 0),
+    )
+    return generated or [], ledger
 
 
 def build_tests_node(deps: Deps):

@@ -13,7 +13,7 @@ import ast
 from typing import Any
 
 from pat_graph import codeparse, prompts
-from pat_graph.llm import sample
+from pat_graph.nodes.asking import ask_until_usable
 from pat_graph.nodes.deps import Deps
 
 
@@ -86,22 +86,16 @@ def divide_node(deps: Deps):
         model = deps.planner or deps.generator
         messages = prompts.divide_messages(problem, target_docstring(problem))
         known = known_names(problem)
-        ledger: list[dict[str, Any]] = []
-        parsed = None
-        for _ in range(budgets.divide_retries):
-            texts, entries = await sample(
-                model,
-                messages,
-                n=1,
-                temperature=budgets.divide_temperature,
-                role="planner",
-                purpose="divide",
-                depth=depth,
-            )
-            ledger += entries
-            parsed = parse_divide(texts[0] if texts else "", problem, known)
-            if parsed is not None:
-                break
+        parsed, ledger = await ask_until_usable(
+            model,
+            messages,
+            lambda text: parse_divide(text, problem, known),
+            tries=budgets.divide_retries,
+            temperature=budgets.divide_temperature,
+            role="planner",
+            purpose="divide",
+            depth=depth,
+        )
         if parsed is None:
             return {"status": "divide_failed", "plan": None, "ledger": ledger}
         return {"status": "divided", "plan": parsed, "round": 1, "ledger": ledger}

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from pat_graph import codeparse, prompts
-from pat_graph.llm import sample
+from pat_graph.nodes.asking import ask_until_usable
 from pat_graph.nodes.deps import Deps
 from pat_graph.preamble import DEFAULT_IMPORTS
 
@@ -47,23 +47,19 @@ def plan_node(deps: Deps):
                 after_failure=deps.policy == "pat",
                 feedback=budgets.planner_feedback,
             )
-            parsed = None
-            for _ in range(budgets.parse_retries):
-                texts, entries = await sample(
-                    deps.planner,
-                    messages,
-                    n=1,
-                    temperature=budgets.plan_temperature,
-                    role="planner",
-                    purpose="plan",
-                    depth=state.get("depth", 0),
-                )
-                ledger += entries
-                parsed = codeparse.parse_plan(
-                    texts[0] if texts else "", entry, signature, skip, budgets.helper_bodies
-                )
-                if parsed is not None:
-                    break
+            parsed, entries = await ask_until_usable(
+                deps.planner,
+                messages,
+                lambda text: codeparse.parse_plan(
+                    text, entry, signature, skip, budgets.helper_bodies
+                ),
+                tries=budgets.parse_retries,
+                temperature=budgets.plan_temperature,
+                role="planner",
+                purpose="plan",
+                depth=state.get("depth", 0),
+            )
+            ledger += entries
             if parsed is not None:
                 break
             # Paper (item 4): an answer unparsable after the retries uses up the round and

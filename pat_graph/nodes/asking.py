@@ -1,0 +1,48 @@
+"""Asking a model again until its answer can be used: the loop every node that parses one reply
+(tests, inputs, a plan, a division) runs, kept in one place so each node states only what it
+asks and how it reads the answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from langchain_core.messages import BaseMessage
+
+from pat_graph.llm import RoleModel, sample
+
+T = TypeVar("T")
+
+
+async def ask_until_usable(
+    model: RoleModel,
+    messages: Sequence[BaseMessage],
+    parse: Callable[[str], T],
+    *,
+    tries: int,
+    temperature: float,
+    role: str,
+    purpose: str,
+    depth: int,
+) -> tuple[T | None, list[dict[str, Any]]]:
+    """Up to `tries` requests of one completion each; each reply (empty text when a request
+    returned none) goes through `parse`, and asking stops at the first usable result: one that
+    is truthy (a non-empty list, a parsed plan; None or [] mean "ask again"). Returns the last
+    parse (None when `tries` is 0) and the ledger entries of every request made."""
+    ledger: list[dict[str, Any]] = []
+    result: T | None = None
+    for _ in range(tries):
+        texts, entries = await sample(
+            model,
+            messages,
+            n=1,
+            temperature=temperature,
+            role=role,
+            purpose=purpose,
+            depth=depth,
+        )
+        ledger += entries
+        result = parse(texts[0] if texts else "")
+        if result:
+            break
+    return result, ledger
