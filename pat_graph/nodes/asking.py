@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from langchain_core.messages import BaseMessage
 
 from pat_graph.llm import RoleModel, sample
+from pat_graph.nodes.deps import Deps
 
 T = TypeVar("T")
 
@@ -46,3 +47,27 @@ async def ask_until_usable(
         if result:
             break
     return result, ledger
+
+
+async def ask_for_tests(
+    deps: Deps,
+    messages: Sequence[BaseMessage],
+    parse: Callable[[str], list[str]],
+    *,
+    purpose: str,
+    depth: int,
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Tests (or inputs) from the generator under the test budget: `test_retries` tries at
+    `test_temperature`, as build_tests, CodeT and FunCoder's consensus all ask; [] when no reply
+    gave any."""
+    tests, ledger = await ask_until_usable(
+        deps.generator,
+        messages,
+        parse,
+        tries=deps.budgets.test_retries,
+        temperature=deps.budgets.test_temperature,
+        role="generator",
+        purpose=purpose,
+        depth=depth,
+    )
+    return tests or [], ledger

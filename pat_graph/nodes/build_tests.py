@@ -14,7 +14,7 @@ from typing import Any
 
 from pat_graph import codeparse, prompts
 from pat_graph.doctests import example_tests
-from pat_graph.nodes.asking import ask_until_usable
+from pat_graph.nodes.asking import ask_for_tests
 from pat_graph.nodes.deps import Deps
 from pat_graph.preamble import DEFAULT_IMPORTS
 from pat_graph.testgen import parse_call_tests, parse_generated_tests
@@ -59,17 +59,9 @@ async def write_tests(
     def new_tests(text: str) -> list[str]:
         return [t for t in parse_tests(text, name, limit) if t not in seen]
 
-    generated, ledger = await ask_until_usable(
-        deps.generator,
-        messages,
-        new_tests,
-        tries=budgets.test_retries,
-        temperature=budgets.test_temperature,
-        role="generator",
-        purpose="tests",
-        depth=state.get("depth", 0),
+    return await ask_for_tests(
+        deps, messages, new_tests, purpose="tests", depth=state.get("depth", 0)
     )
-    return generated or [], ledger
 
 
 def build_tests_node(deps: Deps):

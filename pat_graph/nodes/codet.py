@@ -16,7 +16,7 @@ from typing import Any
 
 from pat_graph import codeparse, prompts
 from pat_graph.consensus import codet_scores, pick, tie_break_rng
-from pat_graph.nodes.asking import ask_until_usable
+from pat_graph.nodes.asking import ask_for_tests
 from pat_graph.nodes.consensus import _function_source
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.verify import run_each
@@ -76,17 +76,13 @@ def codet_tests_node(deps: Deps):
         messages = prompts.codet_tests_messages(
             name, _function_source(rng.choice(candidates), name), budgets.codet_tests
         )
-        asked, ledger = await ask_until_usable(
-            deps.generator,
+        tests, ledger = await ask_for_tests(
+            deps,
             messages,
             lambda text: parse_asserts(text, name, budgets.codet_tests),
-            tries=budgets.test_retries,
-            temperature=budgets.test_temperature,
-            role="generator",
             purpose="tests",
             depth=state.get("depth", 0),
         )
-        tests = asked or []
         return {
             "candidates": candidates,
             "tests": tests,

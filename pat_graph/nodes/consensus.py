@@ -20,7 +20,7 @@ from typing import Any
 from pat_graph import codeparse, prompts
 from pat_graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
 from pat_graph.doctests import example_tests
-from pat_graph.nodes.asking import ask_until_usable
+from pat_graph.nodes.asking import ask_for_tests
 from pat_graph.nodes.build_tests import is_mbpp
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.divide import target_name
@@ -100,17 +100,13 @@ def consensus_tests_node(deps: Deps):
             rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), depth, "shown")
             shown = _function_source(rng.choice(candidates), name)
             messages = prompts.inputs_messages(name, shown, budgets.consensus_inputs)
-            asked, ledger = await ask_until_usable(
-                deps.generator,
+            calls, ledger = await ask_for_tests(
+                deps,
                 messages,
                 lambda text: parse_calls(text, name, budgets.consensus_inputs),
-                tries=budgets.test_retries,
-                temperature=budgets.test_temperature,
-                role="generator",
                 purpose="inputs",
                 depth=depth,
             )
-            calls = asked or []
         return {
             "tests": unit,
             "generated_tests": calls,

@@ -1,12 +1,14 @@
-"""`ask_until_usable`: the retry loop the test, input, plan and divide nodes share. The nodes'
-request counts are pinned by the fidelity tests; these pin the loop itself."""
+"""`ask_until_usable` / `ask_for_tests`: the retry loop the test, input, plan and divide nodes
+share. The nodes' request counts are pinned by the fidelity tests; these pin the loop itself."""
 
 from __future__ import annotations
 
 from langchain_core.messages import HumanMessage
 
+from pat_graph.budgets import Budgets
 from pat_graph.llm import RoleModel
-from pat_graph.nodes.asking import ask_until_usable
+from pat_graph.nodes.asking import ask_for_tests, ask_until_usable
+from pat_graph.nodes.deps import Deps
 from pat_graph.testing import ScriptedChatModel
 
 ASK = [HumanMessage(content="write tests")]
@@ -48,3 +50,19 @@ async def test_gives_up_after_the_tries_with_the_last_parse() -> None:
 async def test_no_tries_asks_nothing() -> None:
     chat, result, ledger = await ask(["ok"], tries=0)
     assert result is None and chat.calls == [] and ledger == []
+
+
+async def test_tests_are_asked_of_the_generator_under_the_test_budget() -> None:
+    generator = ScriptedChatModel(respond=["none", "none", "none", "ok"])
+    planner = ScriptedChatModel(respond=["ok"])
+    deps = Deps(
+        policy="pat",
+        generator=RoleModel(generator, "gen"),
+        planner=RoleModel(planner, "plan"),
+        budgets=Budgets(test_retries=3, test_temperature=0.7),
+    )
+    tests, ledger = await ask_for_tests(deps, ASK, words, purpose="inputs", depth=0)
+    assert tests == []  # three unusable replies use up test_retries; the fourth is not asked for
+    assert len(generator.calls) == 3 and planner.calls == []
+    assert [e["purpose"] for e in ledger] == ["inputs"] * 3
+    assert {c.kwargs.get("temperature") for c in generator.calls} == {0.7}
