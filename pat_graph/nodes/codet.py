@@ -17,7 +17,7 @@ from typing import Any
 from pat_graph import codeparse, prompts
 from pat_graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.nodes.asking import ask_for_tests
-from pat_graph.nodes.consensus import _function_source
+from pat_graph.nodes.consensus import _function_source, read_lines
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.verify import run_each
 from pat_graph.preamble import with_default_imports
@@ -26,23 +26,17 @@ from pat_graph.preamble import with_default_imports
 def parse_asserts(text: str, name: str, limit: int = 0) -> list[str]:
     """`assert name(...) ...` lines from a reply, line by line, deduplicated; at most `limit`
     when limit > 0 (FunCoder names no number and keeps every one)."""
-    blocks = codeparse.fenced_blocks(text) or [text]
-    tests: list[str] = []
-    for block in blocks:
-        for line in block.splitlines():
-            if not line.strip().startswith(f"assert {name}("):
-                continue
-            try:
-                stmt = ast.parse(line.strip()).body
-            except SyntaxError:
-                continue
-            if len(stmt) == 1 and isinstance(stmt[0], ast.Assert):
-                test = ast.unparse(ast.Assert(test=stmt[0].test, msg=None))
-                if test not in tests:
-                    tests.append(test)
-            if 0 < limit <= len(tests):
-                return tests
-    return tests
+
+    def assertion(line: str) -> str | None:
+        try:
+            stmt = ast.parse(line).body
+        except SyntaxError:
+            return None
+        if len(stmt) == 1 and isinstance(stmt[0], ast.Assert):
+            return ast.unparse(ast.Assert(test=stmt[0].test, msg=None))
+        return None
+
+    return read_lines(text, f"assert {name}(", assertion, limit)
 
 
 def statement_stub(deps: Deps, problem: dict[str, Any]) -> str:

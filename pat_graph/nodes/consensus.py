@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from pat_graph import codeparse, prompts
@@ -39,26 +40,41 @@ def statement_unit_tests(problem: dict[str, Any], statement_tests_mbpp: bool) ->
     return visible + [t for t in examples if t not in visible]
 
 
+def read_lines(
+    text: str, prefix: str, read: Callable[[str], str | None], limit: int = 0
+) -> list[str]:
+    """What `read` makes of each line of a reply that starts with `prefix` (stripped; None drops
+    the line, so a bad line loses only itself), from its fenced blocks or, with none, the whole
+    reply; deduplicated, at most `limit` when limit > 0. CodeT's asserts and FunCoder's inputs
+    are both read this way."""
+    blocks = codeparse.fenced_blocks(text) or [text]
+    found: list[str] = []
+    for block in blocks:
+        for line in block.splitlines():
+            if not line.strip().startswith(prefix):
+                continue
+            item = read(line.strip())
+            if item is not None and item not in found:
+                found.append(item)
+            if 0 < limit <= len(found):
+                return found
+    return found
+
+
 def parse_calls(text: str, name: str, limit: int = 0) -> list[str]:
     """One-line calls `name(...)` from a reply, line by line (a bad line loses only itself),
     deduplicated; at most `limit` when limit > 0."""
-    blocks = codeparse.fenced_blocks(text) or [text]
-    calls: list[str] = []
-    for block in blocks:
-        for line in block.splitlines():
-            if not line.strip().startswith(f"{name}("):
-                continue
-            try:
-                expr = ast.parse(line.strip(), mode="eval").body
-            except SyntaxError:
-                continue
-            if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
-                call = ast.unparse(expr)
-                if expr.func.id == name and call not in calls:
-                    calls.append(call)
-            if 0 < limit <= len(calls):
-                return calls
-    return calls
+
+    def call(line: str) -> str | None:
+        try:
+            expr = ast.parse(line, mode="eval").body
+        except SyntaxError:
+            return None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == name:
+            return ast.unparse(expr)
+        return None
+
+    return read_lines(text, f"{name}(", call, limit)
 
 
 def _has_parameters(problem: dict[str, Any]) -> bool:
