@@ -23,16 +23,15 @@ problem, a renewal per worker every few seconds).
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
-from pat_graph.store import Store
+from pat_graph.store import Outcome, Store, call_entry, result_values
 
 DEFAULT_LEASE_S = 30.0
 
@@ -99,23 +98,6 @@ class Pending:
     held: int
     done: int
     errored: int
-
-
-def result_values(
-    status: str,
-    result: Mapping[str, Any] | None,
-    base: bool | None,
-    plus: bool | None,
-    error: str | None,
-) -> tuple[Any, ...]:
-    return (
-        status,
-        None if result is None else json.dumps(result),
-        None if base is None else int(base),
-        None if plus is None else int(plus),
-        error,
-        time.time(),
-    )
 
 
 class SqliteClaims:
@@ -199,18 +181,7 @@ class SqliteClaims:
             )
             await self.store.conn.commit()
 
-    async def finish(
-        self,
-        run: str,
-        task_id: str,
-        worker: str,
-        *,
-        status: str,
-        result: Mapping[str, Any] | None = None,
-        base: bool | None = None,
-        plus: bool | None = None,
-        error: str | None = None,
-    ) -> bool:
+    async def finish(self, run: str, task_id: str, worker: str, **outcome: Unpack[Outcome]) -> bool:
         """Write the result and close the claim in one transaction, only while this worker
         still holds it; False when another worker took it over (the result is dropped)."""
         conn = self.store.conn
@@ -218,7 +189,7 @@ class SqliteClaims:
             cursor = await conn.execute(
                 "UPDATE claims SET state = ?, expires = NULL WHERE run = ? AND task_id = ? "
                 "AND worker = ? AND state = 'todo'",
-                (status, run, task_id, worker),
+                (outcome["status"], run, task_id, worker),
             )
             if cursor.rowcount != 1:
                 await conn.rollback()
@@ -229,7 +200,7 @@ class SqliteClaims:
                 "DO UPDATE SET status = excluded.status, result = excluded.result, "
                 "base = excluded.base, plus = excluded.plus, error = excluded.error, "
                 "finished = excluded.finished WHERE results.status <> 'done'",
-                (run, task_id, *result_values(status, result, base, plus, error)),
+                result_values(run, task_id, **outcome),
             )
             await conn.commit()
         return True
@@ -283,7 +254,7 @@ class SqliteClaims:
         query = "SELECT id, task_id, entry FROM calls WHERE run = ? AND id > ? ORDER BY id"
         async with self.store.lock, self.store.conn.execute(query, (run, after)) as c:
             rows = await c.fetchall()
-        return [(i, {**json.loads(e), "task_id": t}) for i, t, e in rows]
+        return [(i, call_entry(t, e)) for i, t, e in rows]
 
     async def results_since(self, run: str, after: float) -> list[tuple[float, str, str, Any]]:
         """(finished, task id, status, base) of results written after `after`."""

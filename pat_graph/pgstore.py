@@ -19,11 +19,20 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from pat_graph.claims import Claim, Pending, dead_here
 from pat_graph.errors import ConfigError
-from pat_graph.store import ResultRow, RunRecord, _differences, _run_from_row
+from pat_graph.store import (
+    Outcome,
+    ResultRow,
+    RunRecord,
+    _differences,
+    _run_from_row,
+    call_entry,
+    result_row,
+    result_values,
+)
 
 T = TypeVar("T")
 RETRY_S = 120.0
@@ -200,22 +209,8 @@ class PgStore:
         rows = await self._all("SELECT task_id, status FROM results WHERE run = %s", (run,))
         return {r["task_id"]: r["status"] for r in rows}
 
-    async def write_result(
-        self,
-        run: str,
-        task_id: str,
-        *,
-        status: str,
-        result: Mapping[str, Any] | None = None,
-        base: bool | None = None,
-        plus: bool | None = None,
-        error: str | None = None,
-    ) -> None:
-        await self._exec(
-            _UPSERT_RESULT,
-            (run, task_id, status, None if result is None else json.dumps(result), base, plus,
-             error, time.time()),
-        )  # fmt: skip
+    async def write_result(self, run: str, task_id: str, **outcome: Unpack[Outcome]) -> None:
+        await self._exec(_UPSERT_RESULT, result_values(run, task_id, **outcome))
 
     async def record_call(self, run: str, task_id: str, entry: Mapping[str, Any]) -> None:
         await self._exec(
@@ -227,7 +222,7 @@ class PgStore:
         rows = await self._all(
             "SELECT task_id, entry FROM calls WHERE run = %s ORDER BY id", (run,)
         )
-        return [{**json.loads(r["entry"]), "task_id": r["task_id"]} for r in rows]
+        return [call_entry(r["task_id"], r["entry"]) for r in rows]
 
     async def delete_run(self, run: str) -> dict[str, int]:
         async def go(conn: Any) -> dict[str, int]:
@@ -248,18 +243,7 @@ class PgStore:
             "WHERE run = %s ORDER BY finished, task_id",
             (run,),
         )
-        return [
-            ResultRow(
-                r["run"],
-                r["task_id"],
-                r["status"],
-                None if r["result"] is None else json.loads(r["result"]),
-                r["base"],
-                r["plus"],
-                r["error"],
-            )
-            for r in rows
-        ]
+        return [result_row(r.values()) for r in rows]
 
     async def thread_ids(self, prefix: str) -> list[str]:
         rows = await self._all(
@@ -326,33 +310,17 @@ class PgStore:
                 (run, task_id, worker),
             )
 
-    async def finish(
-        self,
-        run: str,
-        task_id: str,
-        worker: str,
-        *,
-        status: str,
-        result: Mapping[str, Any] | None = None,
-        base: bool | None = None,
-        plus: bool | None = None,
-        error: str | None = None,
-    ) -> bool:
-        payload = None if result is None else json.dumps(result)
-
+    async def finish(self, run: str, task_id: str, worker: str, **outcome: Unpack[Outcome]) -> bool:
         async def go(conn: Any) -> bool:
             async with conn.transaction():
                 cur = await conn.execute(
                     "UPDATE claims SET state = %s, expires = NULL WHERE run = %s AND "
                     "task_id = %s AND worker = %s AND state = 'todo'",
-                    (status, run, task_id, worker),
+                    (outcome["status"], run, task_id, worker),
                 )
                 if cur.rowcount != 1:
                     return False
-                await conn.execute(
-                    _UPSERT_RESULT,
-                    (run, task_id, status, payload, base, plus, error, time.time()),
-                )
+                await conn.execute(_UPSERT_RESULT, result_values(run, task_id, **outcome))
             return True
 
         return await self._retry(go)
@@ -398,7 +366,7 @@ class PgStore:
             "SELECT id, task_id, entry FROM calls WHERE run = %s AND id > %s ORDER BY id",
             (run, after),
         )
-        return [(r["id"], {**json.loads(r["entry"]), "task_id": r["task_id"]}) for r in rows]
+        return [(r["id"], call_entry(r["task_id"], r["entry"])) for r in rows]
 
     async def results_since(self, run: str, after: float) -> list[tuple[float, str, str, Any]]:
         rows = await self._all(

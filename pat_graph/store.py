@@ -12,10 +12,10 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import aiosqlite
 
@@ -108,6 +108,45 @@ def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+class Outcome(TypedDict, total=False):
+    """How one problem ended, as the keywords of `write_result` and of the claims' `finish`
+    on either backend (one definition, so the two cannot drift apart)."""
+
+    status: Required[str]
+    result: Mapping[str, Any] | None
+    base: bool | None
+    plus: bool | None
+    error: str | None
+
+
+def result_values(
+    run: str,
+    task_id: str,
+    status: str,
+    result: Mapping[str, Any] | None = None,
+    base: bool | None = None,
+    plus: bool | None = None,
+    error: str | None = None,
+) -> tuple[Any, ...]:
+    """A result as the parameters of an insert into `results`, in its column order, for both
+    backends: SQLite binds a bool as 0/1, PostgreSQL's columns are BOOLEAN."""
+    payload = None if result is None else json.dumps(result)
+    return (run, task_id, status, payload, base, plus, error, time.time())
+
+
+def result_row(values: Iterable[Any]) -> ResultRow:
+    """A `results` row (run, task_id, status, result, base, plus, error) read back from either
+    backend: the JSON decoded, SQLite's 0/1 turned back into bools."""
+    run, task_id, status, result, base, plus, error = values
+    payload = None if result is None else json.loads(result)
+    return ResultRow(run, task_id, status, payload, _bool(base), _bool(plus), error)
+
+
+def call_entry(task_id: str, entry: str) -> dict[str, Any]:
+    """A ledger entry as stored in `calls`, with the task it was spent on."""
+    return {**json.loads(entry), "task_id": task_id}
+
+
 class Store:
     """Runs and results on an open aiosqlite connection; `lock` serialises writes."""
 
@@ -181,31 +220,12 @@ class Store:
         ):
             return {task_id: status for task_id, status in await c.fetchall()}
 
-    async def write_result(
-        self,
-        run: str,
-        task_id: str,
-        *,
-        status: str,
-        result: Mapping[str, Any] | None = None,
-        base: bool | None = None,
-        plus: bool | None = None,
-        error: str | None = None,
-    ) -> None:
+    async def write_result(self, run: str, task_id: str, **outcome: Unpack[Outcome]) -> None:
         """One statement, one commit: a result is either fully there or not at all."""
         async with self.lock:
             await self.conn.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run,
-                    task_id,
-                    status,
-                    None if result is None else json.dumps(result),
-                    None if base is None else int(base),
-                    None if plus is None else int(plus),
-                    error,
-                    time.time(),
-                ),
+                result_values(run, task_id, **outcome),
             )
             await self.conn.commit()
 
@@ -224,7 +244,7 @@ class Store:
         query = "SELECT task_id, entry FROM calls WHERE run = ? ORDER BY id"
         async with self.lock, self.conn.execute(query, (run,)) as c:
             rows = await c.fetchall()
-        return [{**json.loads(entry), "task_id": task_id} for task_id, entry in rows]
+        return [call_entry(task_id, entry) for task_id, entry in rows]
 
     async def delete_run(self, run: str) -> dict[str, int]:
         """Drop the run's settings, results and calls (checkpoints are the saver's to delete)."""
@@ -243,18 +263,7 @@ class Store:
         )
         async with self.lock, self.conn.execute(query, (run,)) as c:
             rows = await c.fetchall()
-        return [
-            ResultRow(
-                r[0],
-                r[1],
-                r[2],
-                None if r[3] is None else json.loads(r[3]),
-                _bool(r[4]),
-                _bool(r[5]),
-                r[6],
-            )
-            for r in rows
-        ]
+        return [result_row(r) for r in rows]
 
 
 def _run_from_row(row: dict[str, Any]) -> RunRecord:
