@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, Unpack
 
@@ -453,25 +453,3 @@ async def open_run_store(db: Any, *, create: bool = False) -> AsyncIterator[Any]
         yield store
     finally:
         await conn.close()
-
-
-async def load_summaries_pg(
-    url: str, runs: Sequence[str] | None, baseline: str | None
-) -> list[dict[str, Any]]:
-    """`report.load_summaries` for a PostgreSQL run database (same checks, same summaries)."""
-    from pat_graph.report import summarize_run
-
-    async with open_run_store(url) as store:
-        records = {r.name: r for r in await store.list_runs()}
-        wanted = list(runs) if runs else list(records)
-        if baseline and baseline not in wanted:
-            wanted.append(baseline)
-        missing = [name for name in wanted if name not in records]
-        if missing:
-            known = ", ".join(records) or "none"
-            raise ConfigError(
-                f"unknown run(s) {', '.join(missing)} in {redact(url)}; known: {known}"
-            )
-        return [
-            summarize_run(records[n], await store.results(n), await store.calls(n)) for n in wanted
-        ]

@@ -16,7 +16,7 @@ from pat_graph.budgets import knob_changes
 from pat_graph.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.research_report import format_rows, run_fields
-from pat_graph.store import ResultRow, RunRecord, Store, open_db
+from pat_graph.store import ResultRow, RunRecord
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -123,18 +123,14 @@ def add_relative_cost(summaries: list[dict[str, Any]], baseline: str | None) -> 
 async def load_summaries(
     db_path: str | Path, runs: Sequence[str] | None = None, baseline: str | None = None
 ) -> list[dict[str, Any]]:
-    from pat_graph.pgstore import is_postgres_url
+    """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
+    postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
+    alike; only SQLite keeps the recorded-answer notes."""
+    from pat_graph.pgstore import is_postgres_url, open_run_store, redact
+    from pat_graph.responses import notes, setup
 
-    if is_postgres_url(db_path):  # the same tables on PostgreSQL (issue 13)
-        from pat_graph.pgstore import load_summaries_pg
-
-        summaries = await load_summaries_pg(str(db_path), runs, baseline)
-        add_relative_cost(summaries, baseline)
-        return summaries
-    conn = await open_db(db_path, create=False)
-    try:
-        store = Store(conn)
-        await store.setup()
+    pg = is_postgres_url(db_path)
+    async with open_run_store(db_path) as store:
         records = {r.name: r for r in await store.list_runs()}
         wanted = list(runs) if runs else list(records)
         if baseline and baseline not in wanted:
@@ -142,19 +138,15 @@ async def load_summaries(
         missing = [name for name in wanted if name not in records]
         if missing:
             known = ", ".join(records) or "none"
-            raise ConfigError(f"unknown run(s) {', '.join(missing)} in {db_path}; known: {known}")
-        from pat_graph.responses import notes, setup
-
-        await setup(conn, store.lock)
-        summaries = [
-            summarize_run(
-                records[n], await store.results(n), await store.calls(n),
-                await notes(conn, store.lock, n),
-            )
-            for n in wanted
-        ]  # fmt: skip
-    finally:
-        await conn.close()
+            where = redact(str(db_path)) if pg else db_path
+            raise ConfigError(f"unknown run(s) {', '.join(missing)} in {where}; known: {known}")
+        if not pg:
+            await setup(store.conn, store.lock)
+        summaries = []
+        for n in wanted:
+            rows, calls = await store.results(n), await store.calls(n)
+            extra = None if pg else await notes(store.conn, store.lock, n)
+            summaries.append(summarize_run(records[n], rows, calls, extra))
     add_relative_cost(summaries, baseline)
     return summaries
 
