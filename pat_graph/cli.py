@@ -249,6 +249,35 @@ def _with_seed(chat: Any, seed: int | None) -> Any:
     return chat.model_copy(update={"seed": seed})
 
 
+async def _role_models(
+    stack: contextlib.AsyncExitStack, chosen: dict[str, Any], seed: int | None
+) -> dict[str, Any]:
+    """The seeded chat model of each chosen role, generator first, with the embedded model
+    server started in `stack` when a role runs on it: `run` and a joining worker
+    (workers.py) must build their models alike to compute the same thing."""
+    from pat_graph.llm import RoleModel
+    from pat_graph.models import make_chat_model
+
+    local_url = None
+    if any(s.is_local for s in chosen.values()):
+        from pat_graph.local_model import LocalServer
+
+        server = await stack.enter_async_context(LocalServer())
+        local_url = server.base_url
+
+    def role_model(spec: Any) -> RoleModel:
+        chat = make_chat_model(spec, base_url_override=local_url if spec.is_local else None)
+        return RoleModel(
+            _with_seed(chat, seed),
+            spec.name,
+            spec.input_price,
+            spec.output_price,
+            cached_input_price=getattr(spec, "cached_input_price", None),
+        )
+
+    return {role: role_model(chosen[role]) for role in ("generator", "planner") if role in chosen}
+
+
 async def _cmd_run_seeds(args: argparse.Namespace) -> int:
     """`--seeds 0,1,2`: the same run once per seed, named RUN-seed0, RUN-seed1, ..."""
     try:
@@ -272,8 +301,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "seeds", None):
         return await _cmd_run_seeds(args)
 
-    from pat_graph.llm import RoleModel
-    from pat_graph.models import make_chat_model, read_config
+    from pat_graph.models import read_config
     from pat_graph.research import ResearchOptions
     from pat_graph.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
@@ -345,21 +373,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     sandbox = get_sandbox(args.sandbox)
 
     async with contextlib.AsyncExitStack() as stack:
-        local_url = None
-        if any(s.is_local for s in chosen.values()):
-            from pat_graph.local_model import LocalServer
-
-            server = await stack.enter_async_context(LocalServer())
-            local_url = server.base_url
-
-        def role_model(spec: Any) -> RoleModel:
-            chat = make_chat_model(spec, base_url_override=local_url if spec.is_local else None)
-            return RoleModel(_with_seed(chat, args.seed), spec.name, spec.input_price,
-                             spec.output_price, cached_input_price=getattr(
-                                 spec, "cached_input_price", None))  # fmt: skip
-
-        gen = role_model(chosen["generator"])
-        plan = role_model(chosen["planner"]) if "planner" in chosen else None
+        models = await _role_models(stack, chosen, args.seed)
+        gen, plan = models["generator"], models.get("planner")
         outcome = await run_benchmark(
             run=args.run_name,
             benchmark=benchmark,

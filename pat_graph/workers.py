@@ -56,9 +56,8 @@ def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """`pat-graph worker --db URL --run NAME`: solve the run's unclaimed problems until none is
     left, alongside any other workers."""
-    from pat_graph.cli import _load_benchmark, _probe, _with_seed
-    from pat_graph.llm import RoleModel
-    from pat_graph.models import make_chat_model, read_config, resolve_api_key
+    from pat_graph.cli import _load_benchmark, _probe, _role_models
+    from pat_graph.models import read_config, resolve_api_key
     from pat_graph.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
@@ -110,30 +109,14 @@ async def cmd_worker(args: argparse.Namespace) -> int:
         await asyncio.to_thread(_probe, spec, resolve_api_key(spec))
     sandbox = get_sandbox(args.sandbox)
     async with contextlib.AsyncExitStack() as stack:
-        local_url = None
-        if any(s.is_local for s in chosen.values()):
-            from pat_graph.local_model import LocalServer
-
-            server = await stack.enter_async_context(LocalServer())
-            local_url = server.base_url
-
-        def role_model(spec: Any) -> RoleModel:
-            chat = make_chat_model(spec, base_url_override=local_url if spec.is_local else None)
-            return RoleModel(
-                _with_seed(chat, record.seed),
-                spec.name,
-                spec.input_price,
-                spec.output_price,
-                cached_input_price=getattr(spec, "cached_input_price", None),
-            )
-
+        models = await _role_models(stack, chosen, record.seed)
         outcome = await run_benchmark(
             run=record.name,
             benchmark=benchmark,
             tasks=[],
             policy=record.policy,
-            generator=role_model(chosen["generator"]),
-            planner=role_model(chosen["planner"]) if "planner" in chosen else None,
+            generator=models["generator"],
+            planner=models.get("planner"),
             generator_spec=chosen["generator"],
             planner_spec=chosen.get("planner"),
             budgets=record.budgets,
