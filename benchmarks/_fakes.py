@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,6 +44,21 @@ HARD_STEPS = (2, 1, 2)
 def is_hard(i: int, fraction: float = 0.5) -> bool:
     """Spread `fraction` of hard problems evenly over the indices (deterministic, no RNG)."""
     return int((i + 1) * fraction) > int(i * fraction)
+
+
+async def ideal_loop(n: int, hard: float, latency: float, concurrency: int) -> float:
+    """The floor every overhead figure is a ratio to: the same latency steps as the fake
+    model's call pattern, at the same concurrency, and nothing else."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(i: int) -> None:
+        async with sem:
+            for calls in HARD_STEPS if is_hard(i, hard) else EASY_STEPS:
+                await asyncio.gather(*(asyncio.sleep(latency) for _ in range(calls)))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    return time.perf_counter() - start
 
 
 def entry_name(i: int, hard: bool) -> str:

@@ -26,11 +26,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _fakes import (
-    EASY_STEPS,
-    HARD_STEPS,
     InstantSandbox,
     LatencyChatModel,
     expected_calls,
+    ideal_loop,
     instant_judge,
     is_hard,
     synthetic_problem,
@@ -51,20 +50,6 @@ MAX_CONCURRENCY = 8  # the runner's default graph-level max_concurrency
 # The synthetic call pattern (tests written from the statement, next to the trial) is the strict
 # profile's; the paper profile writes call tests after a trial and redoes unusable ones.
 PROFILE = "strict"
-
-
-async def ideal_loop(n: int, hard: float, latency: float, concurrency: int) -> float:
-    """The floor: the same latency steps, nothing else."""
-    sem = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with sem:
-            for calls in HARD_STEPS if is_hard(i, hard) else EASY_STEPS:
-                await asyncio.gather(*(asyncio.sleep(latency) for _ in range(calls)))
-
-    start = time.perf_counter()
-    await asyncio.gather(*(one(i) for i in range(n)))
-    return time.perf_counter() - start
 
 
 async def _graph_loop(

@@ -33,11 +33,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from _fakes import (  # noqa: E402
-    EASY_STEPS,
-    HARD_STEPS,
     InstantSandbox,
     LatencyChatModel,
     expected_calls,
+    ideal_loop,
     instant_judge,
     is_hard,
     synthetic_task,
@@ -71,24 +70,6 @@ async def _work(db: str, run: str, n: int, hard: float, latency: float, c: int, 
     )  # fmt: skip
     return {"done": outcome.done, "calls": sum(model.counts.values()),
             "cpu_s": time.process_time() - cpu}  # fmt: skip
-
-
-def ideal_seconds(n: int, hard: float, latency: float, concurrency: int) -> float:
-    """The ideal loop's time, run for real (the same latency steps, nothing else)."""
-
-    async def loop() -> float:
-        sem = asyncio.Semaphore(concurrency)
-
-        async def one(i: int) -> None:
-            async with sem:
-                for calls in HARD_STEPS if is_hard(i, hard) else EASY_STEPS:
-                    await asyncio.gather(*(asyncio.sleep(latency) for _ in range(calls)))
-
-        start = time.perf_counter()
-        await asyncio.gather(*(one(i) for i in range(n)))
-        return time.perf_counter() - start
-
-    return asyncio.run(loop())
 
 
 def measure(db: str, run: str, args: argparse.Namespace, workers: int, tmp: Path) -> dict[str, Any]:
@@ -145,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
 
                     pg = PostgresServer().start()
                 for w in args.workers:
-                    ideal = ideal_seconds(args.n, args.hard, args.latency, args.concurrency * w)
+                    ideal = asyncio.run(
+                        ideal_loop(args.n, args.hard, args.latency, args.concurrency * w)
+                    )
                     db = (
                         str(tmp / f"{backend}-{w}.sqlite")
                         if backend == "sqlite"
