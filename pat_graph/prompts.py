@@ -248,47 +248,13 @@ _CODET_SYSTEM = (
     "has. Keep inputs and outputs simple: common cases and edge cases."
 )
 
-_DIVIDE_SHOT_Q = f'''{DIVIDE_TASK} `count_common_primes`.
-
-Current code:
-```python
-def count_common_primes(a: int, b: int) -> int:
-    """Return how many distinct primes divide both a and b."""
-```
-
-Think step by step, then complete `count_common_primes` so that it does what its docstring says.'''
-_DIVIDE_SHOT_A = '''The primes of a and of b can be found separately; the answer is the size \
-of the intersection.
-
-```python
-def count_common_primes(a: int, b: int) -> int:
-    """Return how many distinct primes divide both a and b."""
-    return len(prime_divisors(a) & prime_divisors(b))
-
-
-def prime_divisors(n: int) -> set:
-    """Return the set of distinct primes dividing n (empty for n < 2)."""
-    ...
-```'''
-_DIVIDE_LEAF_Q = f'''{DIVIDE_TASK} `prime_divisors`.
-
-Current code:
-```python
-def count_common_primes(a: int, b: int) -> int:
-    """Return how many distinct primes divide both a and b."""
-    return len(prime_divisors(a) & prime_divisors(b))
-
-
-def prime_divisors(n: int) -> set:
-    """Return the set of distinct primes dividing n (empty for n < 2)."""
-```
-
-Think step by step, then complete `prime_divisors` so that it does what its docstring says.'''
-_DIVIDE_LEAF_A = '''Trial division is short enough to write directly.
-
-```python
-def prime_divisors(n: int) -> set:
-    """Return the set of distinct primes dividing n (empty for n < 2)."""
+# The few-shot example's functions, written once: each shot shows them at a different stage.
+_COMMON_STUB = '''def count_common_primes(a: int, b: int) -> int:
+    """Return how many distinct primes divide both a and b."""'''
+_COMMON_CODE = f"{_COMMON_STUB}\n    return len(prime_divisors(a) & prime_divisors(b))"
+_PRIMES_STUB = '''def prime_divisors(n: int) -> set:
+    """Return the set of distinct primes dividing n (empty for n < 2)."""'''
+_PRIMES_CODE = f"""{_PRIMES_STUB}
     found = set()
     d = 2
     while d * d <= n:
@@ -298,38 +264,58 @@ def prime_divisors(n: int) -> set:
         d += 1
     if n >= 2:
         found.add(n)
-    return found
-```'''
+    return found"""
+
+_DIVIDE_SHOT_Q = f"""{DIVIDE_TASK} `count_common_primes`.
+
+Current code:
+```python
+{_COMMON_STUB}
+```
+
+Think step by step, then complete `count_common_primes` so that it does what its docstring says."""
+_DIVIDE_SHOT_A = f"""The primes of a and of b can be found separately; the answer is the size \
+of the intersection.
+
+```python
+{_COMMON_CODE}
+
+
+{_PRIMES_STUB}
+    ...
+```"""
+_DIVIDE_LEAF_Q = f"""{DIVIDE_TASK} `prime_divisors`.
+
+Current code:
+```python
+{_COMMON_CODE}
+
+
+{_PRIMES_STUB}
+```
+
+Think step by step, then complete `prime_divisors` so that it does what its docstring says."""
+_DIVIDE_LEAF_A = f"""Trial division is short enough to write directly.
+
+```python
+{_PRIMES_CODE}
+```"""
 
 _CONQUER_SHOT_Q = f'''{CONQUER_TASK} `count_common_primes`.
 
 Current code:
 ```python
-def prime_divisors(n: int) -> set:
-    """Return the set of distinct primes dividing n (empty for n < 2)."""
-    found = set()
-    d = 2
-    while d * d <= n:
-        while n % d == 0:
-            found.add(d)
-            n //= d
-        d += 1
-    if n >= 2:
-        found.add(n)
-    return found
+{_PRIMES_CODE}
 
 
-def count_common_primes(a: int, b: int) -> int:
-    """Return how many distinct primes divide both a and b."""
+{_COMMON_STUB}
 ```
 
 Think step by step, then implement `count_common_primes` using the functions above where they \
 help. It must do this: "Return how many distinct primes divide both a and b."'''
-_CONQUER_SHOT_A = '''```python
-def count_common_primes(a: int, b: int) -> int:
-    """Return how many distinct primes divide both a and b."""
-    return len(prime_divisors(a) & prime_divisors(b))
-```'''
+_CONQUER_SHOT_A = f"""```python
+{_COMMON_CODE}
+```"""
 
 _INPUTS_SHOT_Q = f'''{INPUTS_TASK} for `balanced`: calls of the form `balanced(...)`, one per \
 line. They will be run later.
