@@ -448,7 +448,7 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 
     summaries = await load_summaries(args.db, args.runs, args.baseline)
     if args.plot:  # before printing anything: a refused --plot is the whole answer
-        from pat_graph.outputs import check_output, looks_like_png
+        from pat_graph.files.outputs import check_output, looks_like_png
 
         check_output(
             args.plot, purpose="a plot", ours=looks_like_png, force=args.force,
@@ -502,7 +502,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     from pat_graph.diagrams import render  # owned by the diagrams engineer
 
     if args.out:
-        from pat_graph.outputs import (
+        from pat_graph.files.outputs import (
             check_output,
             looks_like_graph_text,
             looks_like_png,

@@ -134,7 +134,7 @@ def _place_labels(fig: Any, ax: Any, panel: Panel, ys: Sequence[float]) -> list[
 def plot_runs(summaries: Sequence[Mapping[str, Any]], out: str | Path) -> Path:
     import io
 
-    from pat_graph.outputs import write_atomic
+    from pat_graph.files.outputs import write_atomic
 
     fig = figure(summaries)  # first: it says how to install matplotlib when it is missing
     import matplotlib.pyplot as plt

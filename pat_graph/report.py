@@ -241,9 +241,9 @@ async def export_samples(
     """EvalPlus samples (`{task_id, solution}`, whole programs) of a run's finished problems.
 
     Never overwrites the database itself, nor a file that is not a samples file, without
-    `force` (see pat_graph.outputs); the file is replaced atomically.
+    `force` (see pat_graph.files.outputs); the file is replaced atomically.
     """
-    from pat_graph.outputs import check_output, looks_like_samples, write_atomic
+    from pat_graph.files.outputs import check_output, looks_like_samples, write_atomic
 
     await load_summaries(db_path, [run])  # validates the db and the run name
     target = check_output(

@@ -13,7 +13,7 @@ from typing import Any
 
 from pat_graph.benchmarks.types import Task
 from pat_graph.errors import BenchmarkError
-from pat_graph.jsonl import read_jsonl
+from pat_graph.files.jsonl import read_jsonl
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Test
 

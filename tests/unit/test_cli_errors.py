@@ -124,7 +124,7 @@ def test_export_on_a_full_disk_keeps_the_old_file(finished_db: Path, capsys) -> 
 
     capsys.readouterr()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("pat_graph.outputs.os.replace", full)
+        patch.setattr("pat_graph.files.outputs.os.replace", full)
         assert main(["export", "--run", "r", "--out", "s.jsonl"]) == 2
     line = one_error_line(capsys.readouterr().err)
     assert "cannot write s.jsonl: No space left on device; s.jsonl was left as it was" in line
