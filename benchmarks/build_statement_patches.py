@@ -30,8 +30,8 @@ from pat_graph.benchmarks.evalplus_data import mbpp_plus_task
 from pat_graph.benchmarks.patches import patches_dir
 from pat_graph.benchmarks.registry import MBPP_V020_IDS, _read_bytes, _rows
 from pat_graph.benchmarks.types import Task
-from pat_graph.doctests import example_tests
-from pat_graph.preamble import with_default_imports
+from pat_graph.program.doctests import example_tests
+from pat_graph.program.preamble import with_default_imports
 from pat_graph.sandbox import run_tests
 
 DATA_FILE = "mbppplus/MbppPlus-v0.1.0.jsonl.gz"

@@ -1,1 +1,1 @@
-"""Users' files: reading JSONL inputs and writing output files without harming what is there."""
+"""Users' files: reading JSONL inputs, writing outputs without harming what is there."""

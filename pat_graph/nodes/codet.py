@@ -14,13 +14,15 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from pat_graph import codeparse, prompts
+from pat_graph import prompts
+
+from pat_graph.program import parse as codeparse
 from pat_graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.nodes.asking import ask_for_tests
 from pat_graph.nodes.consensus import _function_source, read_lines
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.verify import run_each
-from pat_graph.preamble import with_default_imports
+from pat_graph.program.preamble import with_default_imports
 
 
 def parse_asserts(text: str, name: str, limit: int = 0) -> list[str]:

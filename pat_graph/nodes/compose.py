@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph import codeparse, stdio_program
+from pat_graph.program import parse as codeparse
+
+from pat_graph.program import stdio as stdio_program
 from pat_graph.nodes.deps import Deps
-from pat_graph.preamble import DEFAULT_IMPORTS, with_default_imports
+from pat_graph.program.preamble import DEFAULT_IMPORTS, with_default_imports
 
 
 def missing_helper(name: str) -> str:

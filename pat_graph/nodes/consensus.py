@@ -18,9 +18,11 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from pat_graph import codeparse, prompts
+from pat_graph import prompts
+
+from pat_graph.program import parse as codeparse
 from pat_graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
-from pat_graph.doctests import example_tests
+from pat_graph.program.doctests import example_tests
 from pat_graph.nodes.asking import ask_for_tests
 from pat_graph.nodes.build_tests import is_mbpp
 from pat_graph.nodes.deps import Deps

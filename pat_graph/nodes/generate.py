@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pat_graph import codeparse, prompts
+from pat_graph import prompts
+
+from pat_graph.program import parse as codeparse
 from pat_graph.llm import sample
 from pat_graph.nodes.deps import Deps
-from pat_graph.preamble import with_default_imports
+from pat_graph.program.preamble import with_default_imports
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Target:
     entry_point: str | None
     signature: codeparse.Signature | None
     context: str
-    imports: bool = False  # prefix the default import block (pat_graph.preamble)
+    imports: bool = False  # prefix the default import block (pat_graph.program.preamble)
     exclude: frozenset[str] = frozenset()  # ancestors a helper's answer may repeat: dropped
 
     @classmethod

@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from pat_graph import codeparse
+from pat_graph.program import parse as codeparse
 from pat_graph.nodes.deps import Deps
 
 MAX_CONTEXT_CHARS = 3000

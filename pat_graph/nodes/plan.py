@@ -7,10 +7,12 @@ import ast
 from dataclasses import asdict
 from typing import Any
 
-from pat_graph import codeparse, prompts
+from pat_graph import prompts
+
+from pat_graph.program import parse as codeparse
 from pat_graph.nodes.asking import ask_until_usable
 from pat_graph.nodes.deps import Deps
-from pat_graph.preamble import DEFAULT_IMPORTS
+from pat_graph.program.preamble import DEFAULT_IMPORTS
 
 
 def plan_node(deps: Deps):

@@ -16,8 +16,8 @@ import pytest
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.benchmarks.patches import documented_exceptions, patched_task_ids
 from pat_graph.benchmarks.types import Benchmark, Task
-from pat_graph.doctests import example_tests
-from pat_graph.preamble import with_default_imports
+from pat_graph.program.doctests import example_tests
+from pat_graph.program.preamble import with_default_imports
 from pat_graph.sandbox import run_tests
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from pat_graph.benchmarks.patches import (
     patched_task_ids,
     patches_dir,
 )
-from pat_graph.codeparse import parse_module
-from pat_graph.doctests import example_tests
+from pat_graph.program.parse import parse_module
+from pat_graph.program.doctests import example_tests
 from pat_graph.errors import BenchmarkError
 from pat_graph.problem import Problem
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import HumanMessage
 
-from pat_graph.codeparse import extract_code
+from pat_graph.program.parse import extract_code
 from pat_graph.completion import CompletionChatModel
 from pat_graph.cost import summarize
 from pat_graph.llm import RoleModel, sample

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pat_graph import codeparse
-from pat_graph.doctests import example_tests
-from pat_graph.testgen import parse_generated_tests
+from pat_graph.program import parse as codeparse
+from pat_graph.program.doctests import example_tests
+from pat_graph.program.testgen import parse_generated_tests
 
 SIG = ((("a", "b")), None, (), None)
 

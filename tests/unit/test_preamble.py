@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from pat_graph.preamble import DEFAULT_IMPORTS, with_default_imports
+from pat_graph.program.preamble import DEFAULT_IMPORTS, with_default_imports
 
 
 def _bound_names(src: str) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from pat_graph.nodes.compose import compose_program
-from pat_graph.stdio_program import with_entry_call
+from pat_graph.program.stdio import with_entry_call
 
 MAIN = "def main():\n    a, b = map(int, input().split())\n    print(square(a) + square(b))\n"
 SQUARE = "def square(x: int) -> int:\n    return x * x\n"

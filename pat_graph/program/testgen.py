@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from pat_graph.codeparse import extract_code, fenced_blocks
+from pat_graph.program.parse import extract_code, fenced_blocks
 
 
 def _calls(expr: ast.AST, name: str) -> bool:

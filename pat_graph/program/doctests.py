@@ -16,7 +16,7 @@ import builtins
 import doctest
 import re
 
-from pat_graph.codeparse import find_function, parse_module
+from pat_graph.program.parse import find_function, parse_module
 
 # Prose-style examples seen in HumanEval statements: `f(x) ➞ y`, `f(x) == y`, `f(x) => y`, ...
 _ARROW = re.compile(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from pat_graph.codeparse import find_function, parse_module
+from pat_graph.program.parse import find_function, parse_module
 
 
 def runs_at_top_level(tree: ast.Module, name: str) -> bool:

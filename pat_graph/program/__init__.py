@@ -1,0 +1,1 @@
+"""Program text: code from model answers, docstring examples, test lines, default imports."""
