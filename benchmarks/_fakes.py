@@ -25,7 +25,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from pydantic import PrivateAttr
 
-from pat_graph.answer_model import Answer, AnswerChatModel
+from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.benchmarks.types import Task
 from pat_graph.judge import Verdict
 from pat_graph.problem import Problem

@@ -39,7 +39,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.policies import build_graph
 from pat_graph.runner import run_benchmark, thread_id
 from pat_graph.solve import initial_state, result_from_state

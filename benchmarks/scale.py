@@ -33,7 +33,7 @@ from _fakes import (
 )
 
 from pat_graph.benchmarks.types import Benchmark
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.progress import Progress
 from pat_graph.runner import prune_run, run_benchmark
 

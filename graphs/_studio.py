@@ -30,11 +30,11 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import PrivateAttr
 
 from pat_graph import RoleModel, build_graph
-from pat_graph.answer_model import Answer, AnswerChatModel
+from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.budgets import budgets_for
-from pat_graph.completion import CompletionChatModel
+from pat_graph.models.completion import CompletionChatModel
 from pat_graph.errors import ConfigError
-from pat_graph.models import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
+from pat_graph.models.config import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
 
 CONFIG_ENV = "PAT_GRAPH_CONFIG"
 GENERATOR_ENV = "PAT_GRAPH_GENERATOR"
@@ -63,7 +63,7 @@ class LazyLocalChatModel(AnswerChatModel):
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._inner is None:
-                from pat_graph.local_model import LocalServer
+                from pat_graph.models.local import LocalServer
 
                 server = LocalServer()
                 await asyncio.to_thread(server.start)

@@ -18,11 +18,11 @@ _EXPORTS: dict[str, str] = {
     "POLICIES": "pat_graph.budgets",
     "Budgets": "pat_graph.budgets",
     "ConfigError": "pat_graph.errors",
-    "ModelSpec": "pat_graph.models",
+    "ModelSpec": "pat_graph.models.config",
     "PatError": "pat_graph.errors",
     "Problem": "pat_graph.problem",
     "Result": "pat_graph.solve",
-    "RoleModel": "pat_graph.llm",
+    "RoleModel": "pat_graph.models.calls",
     "Sandbox": "pat_graph.sandbox",
     "TestOutcome": "pat_graph.sandbox",
     "TestReport": "pat_graph.sandbox",
@@ -32,8 +32,8 @@ _EXPORTS: dict[str, str] = {
     "judge": "pat_graph.judge",
     "list_benchmarks": "pat_graph.benchmarks",
     "load_benchmark": "pat_graph.benchmarks",
-    "load_config": "pat_graph.models",
-    "make_chat_model": "pat_graph.models",
+    "load_config": "pat_graph.models.config",
+    "make_chat_model": "pat_graph.models.config",
     "run_tests": "pat_graph.sandbox",
     "run_tests_sync": "pat_graph.sandbox",
     "solve": "pat_graph.solve",
@@ -103,8 +103,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.errors import ConfigError, PatError
     from pat_graph.evaluate import evaluate_samples
     from pat_graph.judge import Verdict, judge
-    from pat_graph.llm import RoleModel
-    from pat_graph.models import ModelSpec, load_config, make_chat_model
+    from pat_graph.models.calls import RoleModel
+    from pat_graph.models.config import ModelSpec, load_config, make_chat_model
     from pat_graph.policies import build_graph
     from pat_graph.problem import Problem
     from pat_graph.sandbox import Sandbox, TestOutcome, TestReport, run_tests, run_tests_sync

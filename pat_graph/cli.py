@@ -255,12 +255,12 @@ async def _role_models(
     """The seeded chat model of each chosen role, generator first, with the embedded model
     server started in `stack` when a role runs on it: `run` and a joining worker
     (workers.py) must build their models alike to compute the same thing."""
-    from pat_graph.llm import RoleModel
-    from pat_graph.models import make_chat_model
+    from pat_graph.models.calls import RoleModel
+    from pat_graph.models.config import make_chat_model
 
     local_url = None
     if any(s.is_local for s in chosen.values()):
-        from pat_graph.local_model import LocalServer
+        from pat_graph.models.local import LocalServer
 
         server = await stack.enter_async_context(LocalServer())
         local_url = server.base_url
@@ -301,7 +301,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "seeds", None):
         return await _cmd_run_seeds(args)
 
-    from pat_graph.models import read_config
+    from pat_graph.models.config import read_config
     from pat_graph.research import ResearchOptions
     from pat_graph.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
@@ -353,7 +353,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         chosen[role] = specs[name]
     if config.ignored:  # after the lookup: an unknown model's error already says this
         print(f"warning: {config.describe()}", file=sys.stderr)
-    from pat_graph.models import resolve_api_key
+    from pat_graph.models.config import resolve_api_key
 
     offline = None
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
@@ -590,7 +590,7 @@ def _main(args: argparse.Namespace) -> int:
                 print(f"{name:<16} {description}")
             return 0
         if args.command == "serve-local":
-            from pat_graph.local_model import serve_local
+            from pat_graph.models.local import serve_local
 
             return serve_local(args.port)
         if args.command == "graph":

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 
 from pat_graph.budgets import budgets_for
 from pat_graph.errors import ConfigError
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.policies import build_graph
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox

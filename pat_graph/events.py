@@ -23,7 +23,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from pat_graph.cost import request_count
+from pat_graph.models.cost import request_count
 
 ROOT = ""
 _HELPER_NODE = "implement_helper"

@@ -20,7 +20,7 @@ from langgraph.graph import END, START, StateGraph
 from pat_graph.baselines import BASELINES, wire_baseline
 from pat_graph.budgets import POLICIES, budgets_for, canonical_policy
 from pat_graph.errors import ConfigError
-from pat_graph.llm import RoleModel, as_role_model
+from pat_graph.models.calls import RoleModel, as_role_model
 from pat_graph.nodes import (
     Deps,
     build_tests_node,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pat_graph.budgets import knob_changes
-from pat_graph.cost import summarize
+from pat_graph.models.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.research_report import format_rows, run_fields
 from pat_graph.store import ResultRow, RunRecord
@@ -127,7 +127,7 @@ async def load_summaries(
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
     alike; only SQLite keeps the recorded-answer notes."""
     from pat_graph.pgstore import is_postgres_url, open_run_store, redact
-    from pat_graph.responses import notes, setup
+    from pat_graph.models.responses import notes, setup
 
     pg = is_postgres_url(db_path)
     async with open_run_store(db_path) as store:

@@ -2,7 +2,7 @@
 
 The runner calls `prepare` once after registering the run, `Extras.book` once per problem and
 `Extras.finish` at the end; everything else (the response store, the budget guard) lives in
-pat_graph.responses and pat_graph.budget_guard, so the runner's own code stays small.
+pat_graph.models.responses and pat_graph.models.spend, so the runner's own code stays small.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pat_graph.budget_guard import ProblemBudgetReached, SpendGuard, paid
+from pat_graph.models.spend import ProblemBudgetReached, SpendGuard, paid
 from pat_graph.errors import ConfigError
 from pat_graph.nodes.finalize import final_answer
-from pat_graph.responses import Library, ProblemBook, open_source, scope, set_note, setup
+from pat_graph.models.responses import Library, ProblemBook, open_source, scope, set_note, setup
 
 __all__ = ["ProblemBudgetReached", "ResearchOptions", "capped_state", "prepare", "scope"]
 

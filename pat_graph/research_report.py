@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pat_graph import stats
-from pat_graph.budget_guard import paid
+from pat_graph.models.spend import paid
 from pat_graph.errors import ConfigError
 
 

@@ -24,7 +24,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.errors import ConfigError
-from pat_graph.llm import RoleModel, record_calls
+from pat_graph.models.calls import RoleModel, record_calls
 from pat_graph.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.policies import build_graph
 from pat_graph.progress import Progress
@@ -496,7 +496,7 @@ async def delete_run(db_path: str | Path, run: str, *, force: bool = False) -> d
         if is_postgres_url(db_path):
             return counts
         await claims_of(store).delete(run)
-        from pat_graph.responses import forget  # issue 14: its recorded answers and notes
+        from pat_graph.models.responses import forget  # issue 14: its recorded answers and notes
 
         counts["responses"] = await forget(store.conn, store.lock, run)
         await store.conn.commit()

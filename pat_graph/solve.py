@@ -9,9 +9,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from pat_graph.cost import request_count, summarize, total_cost
+from pat_graph.models.cost import request_count, summarize, total_cost
 from pat_graph.events import EventCallback, run_with_events
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.policies import build_graph
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox

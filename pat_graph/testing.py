@@ -17,7 +17,7 @@ from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from pat_graph import prompts
-from pat_graph.answer_model import Answer, AnswerChatModel
+from pat_graph.models.answer import Answer, AnswerChatModel
 
 Responder = Callable[[str, list[BaseMessage]], str]
 

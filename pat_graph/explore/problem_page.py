@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pat_graph.cost import request_count
+from pat_graph.models.cost import request_count
 from pat_graph.explore.data import ProblemData, RunData
 from pat_graph.explore.render import code_block, esc, format_test, json_script, page, usd, yes_no
 from pat_graph.explore.svg import policy_graph, policy_svg

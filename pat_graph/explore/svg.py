@@ -33,7 +33,7 @@ def policy_graph(
 def _policy_graph(
     policy: str, budgets_json: str
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
-    from pat_graph.llm import RoleModel
+    from pat_graph.models.calls import RoleModel
     from pat_graph.policies import build_graph
 
     budgets = json.loads(budgets_json)

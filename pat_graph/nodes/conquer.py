@@ -17,7 +17,7 @@ from typing import Any
 from pat_graph import prompts
 
 from pat_graph.program import parse as codeparse
-from pat_graph.llm import sample
+from pat_graph.models.calls import sample
 from pat_graph.nodes.compose import missing_helper
 from pat_graph.nodes.deps import Deps
 from pat_graph.nodes.divide import target_docstring, target_name

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pat_graph.budgets import Budgets
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.sandbox.base import Sandbox
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from pat_graph import prompts
 
 from pat_graph.program import parse as codeparse
-from pat_graph.llm import sample
+from pat_graph.models.calls import sample
 from pat_graph.nodes.deps import Deps
 from pat_graph.program.preamble import with_default_imports
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from pat_graph import solve
-from pat_graph.cost import summarize
-from pat_graph.models import ModelSpec, make_chat_model
+from pat_graph.models.cost import summarize
+from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.prompts import PLAN_TASK, TESTS_TASK, TRIAL_TASK
 from pat_graph.testing import fenced
 from tests.support.openai_stub import OpenAIStub

@@ -14,9 +14,9 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from pat_graph.completion import CompletionChatModel, render_transcript
-from pat_graph.local_model import LocalServer, live_group_members
-from pat_graph.models import LOCAL, load_config, make_chat_model
+from pat_graph.models.completion import CompletionChatModel, render_transcript
+from pat_graph.models.local import LocalServer, live_group_members
+from pat_graph.models.config import LOCAL, load_config, make_chat_model
 
 pytestmark = [
     pytest.mark.integration,

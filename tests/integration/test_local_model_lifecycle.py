@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pat_graph import local_model
-from pat_graph.local_model import LocalServer, LocalServerError, live_group_members
+from pat_graph.models import local as local_model
+from pat_graph.models.local import LocalServer, LocalServerError, live_group_members
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.llm import RoleModel
-from pat_graph.models import ModelSpec, make_chat_model
+from pat_graph.models.calls import RoleModel
+from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.prompts import TRIAL_TASK
 from pat_graph.report import load_summaries
 from pat_graph.research import ResearchOptions

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-from pat_graph.local_model import free_port, live_group_members
+from pat_graph.models.local import free_port, live_group_members
 
 pytestmark = [
     pytest.mark.integration,

@@ -1,6 +1,6 @@
 """The shared chat-model plumbing: answers -> ChatResult, usage, request counts, sync bridge.
 
-The ledger (`pat_graph.llm.sample`) reads exactly what these tests pin: usage once per request,
+The ledger (`pat_graph.models.calls.sample`) reads exactly what these tests pin: usage once per request,
 missing usage as unreported (never zero), request counts that survive LangChain's batching.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
-from pat_graph.answer_model import Answer, AnswerChatModel
-from pat_graph.llm import RoleModel, sample
+from pat_graph.models.answer import Answer, AnswerChatModel
+from pat_graph.models.calls import RoleModel, sample
 
 
 def usage(prompt: int, completion: int) -> dict[str, int]:
@@ -153,9 +153,9 @@ def test_async_only_model_refuses_sync_calls_clearly() -> None:
 
 async def test_studio_lazy_model_answers_with_the_inner_clients_answers() -> None:
     from graphs._studio import LazyLocalChatModel
-    from pat_graph.completion import CompletionChatModel
+    from pat_graph.models.completion import CompletionChatModel
     from pat_graph.errors import ConfigError
-    from pat_graph.models import LOCAL_SPEC
+    from pat_graph.models.config import LOCAL_SPEC
     from tests.support.openai_stub import OpenAIStub
 
     lazy = LazyLocalChatModel()

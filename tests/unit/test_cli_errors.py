@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.cli import main
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.report import format_table, summarize_run
 from pat_graph.store import ResultRow, RunRecord
 from tests.support.bad_server import BadServer

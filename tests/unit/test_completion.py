@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-from pat_graph.completion import (
+from pat_graph.models.completion import (
     ASSISTANT_HEADER,
     TURN_STOPS,
     USER_HEADER,
@@ -15,7 +15,7 @@ from pat_graph.completion import (
     add_usage,
     render_transcript,
 )
-from pat_graph.models import ModelSpec, make_chat_model
+from pat_graph.models.config import ModelSpec, make_chat_model
 from tests.support.openai_stub import OpenAIStub
 
 FEW_SHOT = [

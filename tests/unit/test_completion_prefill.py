@@ -6,9 +6,9 @@ import pytest
 from langchain_core.messages import HumanMessage
 
 from pat_graph.program.parse import extract_code
-from pat_graph.completion import CompletionChatModel
-from pat_graph.cost import summarize
-from pat_graph.llm import RoleModel, sample
+from pat_graph.models.completion import CompletionChatModel
+from pat_graph.models.cost import summarize
+from pat_graph.models.calls import RoleModel, sample
 from tests.support.openai_stub import OpenAIStub
 
 
@@ -45,7 +45,7 @@ async def test_a_truncated_json_body_is_retried_within_the_client_layer():
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    from pat_graph.models import ModelSpec, make_chat_model
+    from pat_graph.models.config import ModelSpec, make_chat_model
 
     good = {
         "id": "ok", "object": "chat.completion", "created": 0, "model": "x",
@@ -97,7 +97,7 @@ async def test_a_truncated_json_body_is_retried_within_the_client_layer():
 
 
 async def test_chat_top_ups_count_every_request_in_the_ledger():
-    from pat_graph.models import ModelSpec, make_chat_model
+    from pat_graph.models.config import ModelSpec, make_chat_model
 
     with OpenAIStub(["```python\nx = 1\n```"], honour_n=False) as stub:
         spec = ModelSpec(name="c", base_url=stub.base_url, model="c", input_price=1.0,

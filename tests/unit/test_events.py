@@ -118,7 +118,7 @@ async def test_format_event_is_one_informative_line() -> None:
 
 async def test_event_call_counts_are_http_requests_like_reports():
     from pat_graph import solve
-    from pat_graph.cost import summarize
+    from pat_graph.models.cost import summarize
     from pat_graph.testing import ScriptedChatModel, fenced
     from tests.unit.graph_fixtures import RIGHT_ADD_SQ, add_sq_problem, responder
 

@@ -552,7 +552,7 @@ async def test_item3_a_helper_written_in_full_is_reimplemented_in_paper(profile,
 
 
 def test_item11_think_stripping_cases():
-    from pat_graph.thinking import strip_think, with_no_think
+    from pat_graph.models.thinking import strip_think, with_no_think
 
     assert strip_think("<think>draft</think>answer") == "answer"
     assert strip_think("<THINK>a</THINK>b<think>c</think>d") == "bd"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.errors import ConfigError, PatError
-from pat_graph.models import (
+from pat_graph.models.config import (
     LOCAL,
     ModelSpec,
     load_config,

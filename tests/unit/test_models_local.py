@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pat_graph import local_model
+from pat_graph.models import local as local_model
 from pat_graph.errors import ConfigError
-from pat_graph.local_model import LocalModelUnavailable, check_installed, model_path
+from pat_graph.models.local import LocalModelUnavailable, check_installed, model_path
 
 
 def test_missing_extra_says_how_to_install(monkeypatch) -> None:

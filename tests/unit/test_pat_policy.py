@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pat_graph import solve as _solve
-from pat_graph.cost import cost_usd, summarize
+from pat_graph.models.cost import cost_usd, summarize
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.graph_fixtures import (
     PLAN_ADD_SQ,

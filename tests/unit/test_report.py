@@ -9,7 +9,7 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.cli import main
-from pat_graph.llm import RoleModel
+from pat_graph.models.calls import RoleModel
 from pat_graph.plot import pareto_frontier
 from pat_graph.report import format_table
 from pat_graph.runner import run_benchmark

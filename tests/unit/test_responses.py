@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from langchain_core.messages import HumanMessage
 
-from pat_graph.responses import (
+from pat_graph.models.responses import (
     Source,
     _Row,
     derived_seed,

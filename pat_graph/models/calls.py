@@ -18,10 +18,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from pat_graph.cost import ledger_entry
+from pat_graph.models.cost import ledger_entry
 from pat_graph.errors import LLMCallError, PatError
-from pat_graph.responses import current_book
-from pat_graph.thinking import strip_think, with_no_think
+from pat_graph.models.responses import current_book
+from pat_graph.models.thinking import strip_think, with_no_think
 
 CallSink = Callable[[dict[str, Any]], Awaitable[None]]
 # Where each request's ledger entry goes the moment its answer arrived (the batch runner writes
@@ -38,7 +38,7 @@ class RoleModel:
     name: str
     input_price: float | None = None  # USD per 1M input tokens; None: unknown, so is the cost
     output_price: float | None = None  # USD per 1M output tokens
-    no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.thinking)
+    no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.models.thinking)
     cached_input_price: float | None = None  # USD per 1M cached input tokens; None: input price
 
 

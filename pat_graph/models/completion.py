@@ -24,7 +24,7 @@ from pydantic import Field, SecretStr
 
 # add_usage, usage_metadata and combine_llm_outputs live with the shared chat-model plumbing;
 # they stay importable from here, where callers have always found them.
-from pat_graph.answer_model import (  # noqa: F401
+from pat_graph.models.answer import (  # noqa: F401
     Answer,
     AnswerChatModel,
     add_usage,

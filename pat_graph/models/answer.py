@@ -3,7 +3,7 @@
 Every chat model pat-graph defines (the completion adapter, the scripted test model, the
 benchmarks' fakes, Studio's lazy local model) produces the same thing: for each HTTP request it
 sent (or pretends to send), the reply texts and the usage the server reported. How that becomes a
-`ChatResult` is what the ledger in `pat_graph.llm` depends on exactly, so it lives here:
+`ChatResult` is what the ledger in `pat_graph.models.calls` depends on exactly, so it lives here:
 
 - usage is read once per request: `llm_output["token_usage"]` is the sum over the requests sent,
   and each generation carries its own request's usage as `usage_metadata`;

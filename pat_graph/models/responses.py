@@ -100,7 +100,7 @@ def request_identity(
     model: Any, messages: Sequence[Any], *, temperature: float, seed: int | None
 ) -> dict[str, Any]:
     """What determines an answer, except `n` and the position (see the module docstring)."""
-    from pat_graph.llm import model_name
+    from pat_graph.models.calls import model_name
 
     chat = model.chat
     max_tokens = getattr(chat, "max_tokens", None)
@@ -296,7 +296,7 @@ class ProblemBook:
                 f"that {where} did not record ({self.library.offline}); run with the key set to "
                 "pay for it"
             )
-        from pat_graph.budget_guard import check_problem
+        from pat_graph.models.spend import check_problem
 
         check_problem(self.spent, self.limit, self.task_id)
 

@@ -32,7 +32,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
-from pat_graph.completion import (
+from pat_graph.models.completion import (
     CompletionChatModel,
     add_usage,
     combine_llm_outputs,
@@ -280,7 +280,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
     if base_url is None:
         raise ConfigError(
             f"model {spec.name!r} has no server address: start it with "
-            "pat_graph.local_model.LocalServer and pass base_url_override=server.base_url"
+            "pat_graph.models.local.LocalServer and pass base_url_override=server.base_url"
         )
     api_key = resolve_api_key(spec)
     if spec.api == "completion":
