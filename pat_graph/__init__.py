@@ -15,19 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 # public name -> module that defines it. Add an export here and in __all__.
 _EXPORTS: dict[str, str] = {
-    "POLICIES": "pat_graph.budgets",
-    "Budgets": "pat_graph.budgets",
+    "POLICIES": "pat_graph.graph.budgets",
+    "Budgets": "pat_graph.graph.budgets",
     "ConfigError": "pat_graph.errors",
     "ModelSpec": "pat_graph.models.config",
     "PatError": "pat_graph.errors",
     "Problem": "pat_graph.problem",
-    "Result": "pat_graph.solve",
+    "Result": "pat_graph.graph.solve",
     "RoleModel": "pat_graph.models.calls",
     "Sandbox": "pat_graph.sandbox",
     "TestOutcome": "pat_graph.sandbox",
     "TestReport": "pat_graph.sandbox",
     "Verdict": "pat_graph.judge",
-    "build_graph": "pat_graph.policies",
+    "build_graph": "pat_graph.graph.policies",
     "evaluate_samples": "pat_graph.evaluate",
     "judge": "pat_graph.judge",
     "list_benchmarks": "pat_graph.benchmarks",
@@ -36,7 +36,7 @@ _EXPORTS: dict[str, str] = {
     "make_chat_model": "pat_graph.models.config",
     "run_tests": "pat_graph.sandbox",
     "run_tests_sync": "pat_graph.sandbox",
-    "solve": "pat_graph.solve",
+    "solve": "pat_graph.graph.solve",
 }
 
 __all__ = [
@@ -68,7 +68,7 @@ __version__ = "0.1.0"
 
 
 class _Package(types.ModuleType):
-    """Keeps `pat_graph.solve` (and `judge`) the function, as the eager imports did: importing a
+    """Keeps `pat_graph.graph.solve` (and `judge`) the function, as the eager imports did: importing a
     submodule sets the package attribute of the same name to the module, after it ran."""
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -99,13 +99,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.benchmarks import list_benchmarks, load_benchmark
-    from pat_graph.budgets import POLICIES, Budgets
+    from pat_graph.graph.budgets import POLICIES, Budgets
     from pat_graph.errors import ConfigError, PatError
     from pat_graph.evaluate import evaluate_samples
     from pat_graph.judge import Verdict, judge
     from pat_graph.models.calls import RoleModel
     from pat_graph.models.config import ModelSpec, load_config, make_chat_model
-    from pat_graph.policies import build_graph
+    from pat_graph.graph.policies import build_graph
     from pat_graph.problem import Problem
     from pat_graph.sandbox import Sandbox, TestOutcome, TestReport, run_tests, run_tests_sync
-    from pat_graph.solve import Result, solve
+    from pat_graph.graph.solve import Result, solve

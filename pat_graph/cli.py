@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pat_graph.budgets import POLICIES, POLICY_ALIASES, PROFILE_NAMES, canonical_policy
+from pat_graph.graph.budgets import POLICIES, POLICY_ALIASES, PROFILE_NAMES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
 
 DEFAULT_DB = "runs.sqlite"
@@ -133,7 +133,7 @@ def _budgets(pairs: Sequence[str]) -> dict[str, Any]:
     import dataclasses
     import typing
 
-    from pat_graph.budgets import Budgets
+    from pat_graph.graph.budgets import Budgets
 
     hints = typing.get_type_hints(Budgets)
     defaults = {f.name: f.default for f in dataclasses.fields(Budgets)}
@@ -499,7 +499,7 @@ async def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
-    from pat_graph.diagrams import render  # owned by the diagrams engineer
+    from pat_graph.graph.diagrams import render  # owned by the diagrams engineer
 
     if args.out:
         from pat_graph.files.outputs import (

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pat_graph.budgets import knob_changes
+from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.research_report import format_rows, run_fields

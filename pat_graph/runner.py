@@ -26,10 +26,10 @@ from pat_graph.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.errors import ConfigError
 from pat_graph.models.calls import RoleModel, record_calls
 from pat_graph.pgstore import is_postgres_url, open_postgres, redact, transient_errors
-from pat_graph.policies import build_graph
+from pat_graph.graph.policies import build_graph
 from pat_graph.progress import Progress
 from pat_graph.sandbox.base import Sandbox
-from pat_graph.solve import Result, initial_state, result_from_state
+from pat_graph.graph.solve import Result, initial_state, result_from_state
 from pat_graph.store import RunRecord, Store, db_error_message, open_db
 
 JudgeFn = Callable[..., Awaitable[Any]]
@@ -110,7 +110,7 @@ async def _drive(
 ) -> Any:
     if not verbose:
         return await graph.ainvoke(inputs, config)
-    from pat_graph.events import format_event, run_with_events
+    from pat_graph.graph.events import format_event, run_with_events
 
     def show(event: Any) -> None:
         line = f"{tag} {format_event(event)}"

@@ -7,7 +7,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph import build_graph, solve
 from pat_graph.errors import LLMCallError
-from pat_graph.solve import initial_state, result_from_state
+from pat_graph.graph.solve import initial_state, result_from_state
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.graph_fixtures import (
     PLAN_ADD_SQ,

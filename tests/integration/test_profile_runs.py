@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.budgets import Budgets
+from pat_graph.graph.budgets import Budgets
 from pat_graph.cli import _parser
 from pat_graph.errors import ConfigError
 from pat_graph.models.calls import RoleModel

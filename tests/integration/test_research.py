@@ -13,7 +13,7 @@ import pytest
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.models.calls import RoleModel
 from pat_graph.models.config import ModelSpec, make_chat_model
-from pat_graph.prompts import TRIAL_TASK
+from pat_graph.graph.prompts import TRIAL_TASK
 from pat_graph.report import load_summaries
 from pat_graph.research import ResearchOptions
 from pat_graph.runner import run_benchmark

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pat_graph import solve
-from pat_graph.nodes.compose import compose_program
+from pat_graph.graph.nodes.compose import compose_program
 from pat_graph.problem import Problem
 from pat_graph.sandbox import run_tests
 from pat_graph.testing import ScriptedChatModel, fenced

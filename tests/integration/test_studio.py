@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from pat_graph import prompts
+from pat_graph.graph import prompts
 from tests.support.openai_stub import OpenAIStub
 
 pytestmark = pytest.mark.integration

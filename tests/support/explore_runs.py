@@ -186,7 +186,7 @@ def write_benchmark(path: Path) -> Path:
 
 
 def budgets() -> dict[str, Any]:
-    from pat_graph.budgets import Budgets
+    from pat_graph.graph.budgets import Budgets
 
     out: dict[str, Any] = {
         "n_samples": N_SAMPLES,

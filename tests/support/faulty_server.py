@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pat_graph import prompts
+from pat_graph.graph import prompts
 
 Respond = Callable[[str, str], str]
 FAULTS: tuple[str, ...] = (

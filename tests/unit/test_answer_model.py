@@ -178,7 +178,7 @@ async def test_benchmark_latency_model_reports_its_usage_to_the_ledger() -> None
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from _fakes import LatencyChatModel
 
-    from pat_graph import prompts
+    from pat_graph.graph import prompts
 
     model = LatencyChatModel(latency_s=0.0)
     ask = [HumanMessage(f"{prompts.TRIAL_TASK} `e00001`")]

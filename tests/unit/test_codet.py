@@ -5,7 +5,7 @@ argmax with a seeded tie-break; never plans."""
 from __future__ import annotations
 
 from pat_graph import build_graph, solve
-from pat_graph.budgets import budgets_for
+from pat_graph.graph.budgets import budgets_for
 from pat_graph.problem import Problem
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.consensus_fixtures import Behaviour, MarkerSandbox

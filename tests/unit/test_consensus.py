@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pat_graph.consensus import (
+from pat_graph.graph.consensus import (
     CRASH_PENALTY,
     UNIT_TEST_PENALTY,
     Outcome,

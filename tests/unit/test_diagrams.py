@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pat_graph.budgets import POLICIES
-from pat_graph.diagrams import (
+from pat_graph.graph.budgets import POLICIES
+from pat_graph.graph.diagrams import (
     DOCS_PATH,
     dot_source,
     drawable,
@@ -22,9 +22,9 @@ from pat_graph.errors import ConfigError
 
 
 def test_architecture_doc_embeds_the_current_diagrams() -> None:
-    """Fails when a graph changed and `python -m pat_graph.diagrams` was not run."""
+    """Fails when a graph changed and `python -m pat_graph.graph.diagrams` was not run."""
     text = DOCS_PATH.read_text(encoding="utf-8")
-    assert refresh_text(text) == text, "stale diagrams: run `python -m pat_graph.diagrams`"
+    assert refresh_text(text) == text, "stale diagrams: run `python -m pat_graph.graph.diagrams`"
     for policy in POLICIES:
         assert mermaid(policy).strip() in text
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from pat_graph.budgets import Budgets
+from pat_graph.graph.budgets import Budgets
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "usage.md"
 ROW = re.compile(r"^\s*\| `(\w+)` \| ([^ |]+)")

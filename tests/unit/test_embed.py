@@ -11,7 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
-from pat_graph.embed import as_problem, solver_node, solver_tool
+from pat_graph.graph.embed import as_problem, solver_node, solver_tool
 from pat_graph.errors import ConfigError
 from tests.unit.test_events_scenario import (
     PRICES,

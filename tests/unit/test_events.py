@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pat_graph import build_graph, solve
-from pat_graph.events import ProgressEvent, format_event, stream_solve
-from pat_graph.solve import initial_state
+from pat_graph.graph.events import ProgressEvent, format_event, stream_solve
+from pat_graph.graph.solve import initial_state
 from tests.unit.test_events_scenario import PRICES, RuleSandbox, generator, planner, problem
 
 

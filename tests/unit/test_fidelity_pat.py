@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import SystemMessage
 
-from pat_graph import prompts, solve
-from pat_graph.budgets import PROFILES, Budgets, budgets_for
+from pat_graph import solve
+
+from pat_graph.graph import prompts
+from pat_graph.graph.budgets import PROFILES, Budgets, budgets_for
 from pat_graph.errors import ConfigError
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 from pat_graph.problem import Problem

@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 
 from pat_graph import build_graph, solve
-from pat_graph.budgets import budgets_for
-from pat_graph.nodes.consensus import statement_unit_tests
-from pat_graph.nodes.divide import parse_divide
+from pat_graph.graph.budgets import budgets_for
+from pat_graph.graph.nodes.consensus import statement_unit_tests
+from pat_graph.graph.nodes.divide import parse_divide
 from pat_graph.problem import Problem
-from pat_graph.routing import route_after_divide
+from pat_graph.graph.routing import route_after_divide
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.consensus_fixtures import Behaviour, MarkerSandbox
 from tests.unit.graph_fixtures import ADD_SQ, responder
@@ -372,7 +372,7 @@ def test_root_unit_tests_are_the_statement_examples_and_none_for_mbpp():
 
 
 def test_a_prose_statement_is_shown_as_the_problem_to_solve():
-    from pat_graph.prompts import conquer_messages, divide_messages
+    from pat_graph.graph.prompts import conquer_messages, divide_messages
 
     problem = {"task_id": "Mbpp/2", "prompt": "Write a function to add two numbers.",
                "entry_point": "add", "kind": "function"}  # fmt: skip

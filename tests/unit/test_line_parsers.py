@@ -3,8 +3,8 @@ itself, repeats count once, `limit` caps (0: no cap), fenced blocks are read whe
 
 from __future__ import annotations
 
-from pat_graph.nodes.codet import parse_asserts
-from pat_graph.nodes.consensus import parse_calls
+from pat_graph.graph.nodes.codet import parse_asserts
+from pat_graph.graph.nodes.consensus import parse_calls
 
 REPLY = """Here are some:
 ```python

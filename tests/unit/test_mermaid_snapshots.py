@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pat_graph.budgets import POLICIES
-from pat_graph.diagrams import mermaid
+from pat_graph.graph.budgets import POLICIES
+from pat_graph.graph.diagrams import mermaid
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

@@ -7,7 +7,7 @@ import copy
 import pytest
 from langgraph.types import Send
 
-from pat_graph.routing import route_after_plan, route_after_verify
+from pat_graph.graph.routing import route_after_plan, route_after_verify
 
 VERIFY_TABLE = [
     ({"status": "passed"}, "finalize"),

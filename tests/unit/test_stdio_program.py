@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from pat_graph.nodes.compose import compose_program
+from pat_graph.graph.nodes.compose import compose_program
 from pat_graph.program.stdio import with_entry_call
 
 MAIN = "def main():\n    a, b = map(int, input().split())\n    print(square(a) + square(b))\n"

@@ -8,7 +8,7 @@ examples are unit tests besides (stdio samples; MBPP prompt asserts only with
 `statement_tests_mbpp`); a stdio root gets no generated inputs (FunCoder's xCodeEval setting).
 
 verify: every candidate runs on every unit test (`run_tests`) and every input (`run_calls`); the
-scores are `pat_graph.consensus.consensus_scores`, argmax with a seeded tie-break.
+scores are `pat_graph.graph.consensus.consensus_scores`, argmax with a seeded tie-break.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from pat_graph import prompts
+from pat_graph.graph import prompts
 
 from pat_graph.program import parse as codeparse
-from pat_graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
+from pat_graph.graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
 from pat_graph.program.doctests import example_tests
-from pat_graph.nodes.asking import ask_for_tests
-from pat_graph.nodes.build_tests import is_mbpp
-from pat_graph.nodes.deps import Deps
-from pat_graph.nodes.divide import target_name
+from pat_graph.graph.nodes.asking import ask_for_tests
+from pat_graph.graph.nodes.build_tests import is_mbpp
+from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.divide import target_name
 from pat_graph.sandbox.compare import same_output
 
 

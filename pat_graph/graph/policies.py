@@ -5,7 +5,7 @@
   (with `tests_after_candidate`, the paper profile, build_tests runs after generate, because the
   tests are written after seeing a candidate, and may send the node back to a new trial when
   test writing produced no test at all)
-- codet, pbt (FunCoder): wired in pat_graph/baselines.py from the shared nodes and their own
+- codet, pbt (FunCoder): wired in pat_graph/graph/baselines.py from the shared nodes and their own
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
-from pat_graph.baselines import BASELINES, wire_baseline
-from pat_graph.budgets import POLICIES, budgets_for, canonical_policy
+from pat_graph.graph.baselines import BASELINES, wire_baseline
+from pat_graph.graph.budgets import POLICIES, budgets_for, canonical_policy
 from pat_graph.errors import ConfigError
 from pat_graph.models.calls import RoleModel, as_role_model
-from pat_graph.nodes import (
+from pat_graph.graph.nodes import (
     Deps,
     build_tests_node,
     compose_node,
@@ -31,13 +31,13 @@ from pat_graph.nodes import (
     plan_node,
     verify_node,
 )
-from pat_graph.routing import (
+from pat_graph.graph.routing import (
     route_after_plan,
     route_after_tests,
     route_after_verify,
 )
 from pat_graph.sandbox.base import Sandbox
-from pat_graph.state import SolveInput, SolveState
+from pat_graph.graph.state import SolveInput, SolveState
 
 PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
 
@@ -57,7 +57,7 @@ def build_graph(
     `planner` defaults to the generator (the homogeneous setting). `prices` maps a model name to
     (input, output) USD per million tokens for plain chat models; a RoleModel carries its own.
     `profile` ("paper", the default, or "strict") picks the knob set; budgets (n_samples,
-    plan_rounds, max_depth, any knob of `pat_graph.budgets.Budgets`) override it.
+    plan_rounds, max_depth, any knob of `pat_graph.graph.budgets.Budgets`) override it.
     """
     policy = canonical_policy(policy)  # FunCoder / CodeT: `funcoder` is `pbt`
     if policy not in POLICIES:
@@ -75,7 +75,7 @@ def build_graph(
         sandbox=sandbox,
     )
     builder = StateGraph(SolveState, input_schema=SolveInput)
-    if policy in BASELINES:  # FunCoder / CodeT: their own wiring (pat_graph/baselines.py)
+    if policy in BASELINES:  # FunCoder / CodeT: their own wiring (pat_graph/graph/baselines.py)
         wire_baseline(builder, deps)
         deps.builder = builder
         builder.pat_deps = deps  # type: ignore[attr-defined]

@@ -7,11 +7,11 @@ import ast
 from dataclasses import asdict
 from typing import Any
 
-from pat_graph import prompts
+from pat_graph.graph import prompts
 
 from pat_graph.program import parse as codeparse
-from pat_graph.nodes.asking import ask_until_usable
-from pat_graph.nodes.deps import Deps
+from pat_graph.graph.nodes.asking import ask_until_usable
+from pat_graph.graph.nodes.deps import Deps
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 
 

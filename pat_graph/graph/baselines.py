@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from langgraph.graph import END, START, StateGraph
 
-from pat_graph.nodes.codet import codet_tests_node, codet_verify_node
-from pat_graph.nodes.conquer import conquer_node
-from pat_graph.nodes.consensus import consensus_tests_node, consensus_verify_node
-from pat_graph.nodes.deps import Deps
-from pat_graph.nodes.divide import divide_node
-from pat_graph.nodes.finalize import finalize_node
-from pat_graph.nodes.generate import generate_node
-from pat_graph.nodes.implement_helper import implement_helper_node
-from pat_graph.routing import route_after_divide
+from pat_graph.graph.nodes.codet import codet_tests_node, codet_verify_node
+from pat_graph.graph.nodes.conquer import conquer_node
+from pat_graph.graph.nodes.consensus import consensus_tests_node, consensus_verify_node
+from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.divide import divide_node
+from pat_graph.graph.nodes.finalize import finalize_node
+from pat_graph.graph.nodes.generate import generate_node
+from pat_graph.graph.nodes.implement_helper import implement_helper_node
+from pat_graph.graph.routing import route_after_divide
 
 BASELINES = ("codet", "pbt")
 

@@ -5,7 +5,7 @@ routers are typed with `Literal[...]`, which is what lets LangGraph draw exactly
 PNG goes through Graphviz's `dot` on this machine (LangGraph's own PNG helper calls a web API).
 
 `docs/architecture.md` embeds the Mermaid text between marker comments; `update_docs()` rewrites
-those blocks and `python -m pat_graph.diagrams --check` tells whether they are stale.
+those blocks and `python -m pat_graph.graph.diagrams --check` tells whether they are stale.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from pathlib import Path
 
 from langchain_core.runnables.graph import Graph
 
-from pat_graph.budgets import POLICIES, canonical_policy
+from pat_graph.graph.budgets import POLICIES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
-from pat_graph.policies import build_graph
-from pat_graph.testing import ScriptedChatModel
+from pat_graph.graph.policies import build_graph
+from pat_graph.graph.scripted import ScriptedChatModel
 
 FORMATS = ("mermaid", "ascii", "png")
-DOCS_PATH = Path(__file__).resolve().parent.parent / "docs" / "architecture.md"
+DOCS_PATH = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 _DOT_TIMEOUT_S = 30.0
 
 
@@ -156,7 +156,7 @@ def update_docs(path: Path = DOCS_PATH, *, check: bool = False) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m pat_graph.diagrams",
+        prog="python -m pat_graph.graph.diagrams",
         description="Regenerate (or --check) the Mermaid diagrams in docs/architecture.md.",
     )
     parser.add_argument("--docs", type=Path, default=DOCS_PATH)
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fresh = update_docs(args.docs, check=args.check)
     if args.check and not fresh:
-        print(f"{args.docs}: diagrams are stale; run python -m pat_graph.diagrams", file=sys.stderr)
+        print(f"{args.docs}: diagrams are stale; run python -m pat_graph.graph.diagrams", file=sys.stderr)
         return 1
     print(f"{args.docs}: diagrams {'up to date' if fresh else 'updated'}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps
 
 
 def final_answer(state: dict[str, Any]) -> dict[str, Any]:

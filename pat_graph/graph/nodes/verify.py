@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pat_graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps
 from pat_graph.sandbox.base import TestReport
 
 MAX_FAILURES_KEPT = 5

@@ -1,0 +1,1 @@
+"""The solver graph: state, routers, nodes, policies, prompts, `solve`, diagrams."""
