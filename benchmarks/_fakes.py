@@ -27,7 +27,7 @@ from pydantic import PrivateAttr
 
 from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.benchmarks.types import Task
-from pat_graph.judge import Verdict
+from pat_graph.benchmarks.judge import Verdict
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import TestOutcome, TestReport
 from pat_graph.testing import count_tokens, fenced, purpose_of, target_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.program.doctests import example_tests
-from pat_graph.judge import humaneval_asserts
+from pat_graph.benchmarks.judge import humaneval_asserts
 from pat_graph.sandbox.split import count_unsplittable
 
 

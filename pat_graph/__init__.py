@@ -26,10 +26,10 @@ _EXPORTS: dict[str, str] = {
     "Sandbox": "pat_graph.sandbox",
     "TestOutcome": "pat_graph.sandbox",
     "TestReport": "pat_graph.sandbox",
-    "Verdict": "pat_graph.judge",
+    "Verdict": "pat_graph.benchmarks.judge",
     "build_graph": "pat_graph.graph.policies",
-    "evaluate_samples": "pat_graph.evaluate",
-    "judge": "pat_graph.judge",
+    "evaluate_samples": "pat_graph.benchmarks.evaluate",
+    "judge": "pat_graph.benchmarks.judge",
     "list_benchmarks": "pat_graph.benchmarks",
     "load_benchmark": "pat_graph.benchmarks",
     "load_config": "pat_graph.models.config",
@@ -101,8 +101,8 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.benchmarks import list_benchmarks, load_benchmark
     from pat_graph.graph.budgets import POLICIES, Budgets
     from pat_graph.errors import ConfigError, PatError
-    from pat_graph.evaluate import evaluate_samples
-    from pat_graph.judge import Verdict, judge
+    from pat_graph.benchmarks.evaluate import evaluate_samples
+    from pat_graph.benchmarks.judge import Verdict, judge
     from pat_graph.models.calls import RoleModel
     from pat_graph.models.config import ModelSpec, load_config, make_chat_model
     from pat_graph.graph.policies import build_graph

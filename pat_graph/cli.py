@@ -469,7 +469,7 @@ async def _cmd_report(args: argparse.Namespace) -> int:
 async def _cmd_evaluate(args: argparse.Namespace) -> int:
     import inspect
 
-    from pat_graph.evaluate import evaluate_samples, load_samples
+    from pat_graph.benchmarks.evaluate import evaluate_samples, load_samples
 
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1 (got {args.concurrency})")

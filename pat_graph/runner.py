@@ -74,7 +74,7 @@ def spec_dict(model: RoleModel, spec: Any = None) -> dict[str, Any]:
 
 
 def _default_judge() -> JudgeFn:
-    from pat_graph.judge import judge
+    from pat_graph.benchmarks.judge import judge
 
     return judge
 

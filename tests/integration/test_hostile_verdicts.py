@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.judge import judge
+from pat_graph.benchmarks.judge import judge
 from pat_graph.sandbox import BwrapSandbox, bwrap_available
 
 pytestmark = [

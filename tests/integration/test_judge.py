@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.evaluate import evaluate_samples
-from pat_graph.judge import judge
+from pat_graph.benchmarks.evaluate import evaluate_samples
+from pat_graph.benchmarks.judge import judge
 
 pytestmark = pytest.mark.integration
 

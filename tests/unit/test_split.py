@@ -123,7 +123,7 @@ def test_failure_message_names_the_assert_and_the_value() -> None:
 
 
 def test_humaneval_check_harness_splits_into_its_asserts() -> None:
-    from pat_graph.judge import humaneval_asserts
+    from pat_graph.benchmarks.judge import humaneval_asserts
 
     harness = (
         "METADATA = {'author': 'x'}\n\n"
