@@ -31,7 +31,7 @@ from _fakes import InstantSandbox, LatencyChatModel, instant_judge, is_hard, syn
 
 from pat_graph.benchmarks.types import Benchmark
 from pat_graph.models.calls import RoleModel
-from pat_graph.runner import run_benchmark
+from pat_graph.runs.runner import run_benchmark
 from tests.support.browser import Browser
 
 HERE = Path(__file__).resolve().parent

@@ -1,5 +1,5 @@
 """Does a long batch stay cheap? Thousands of synthetic problems through the batch runner
-(`pat_graph.runner.run_benchmark`, the machinery behind `pat-graph run`: one AsyncSqliteSaver,
+(`pat_graph.runs.runner.run_benchmark`, the machinery behind `pat-graph run`: one AsyncSqliteSaver,
 a thread per problem, results written once) with the fake model, the instant sandbox and judge.
 
     .venv/bin/python benchmarks/scale.py [--n 5000] [--concurrency 32] [--latency 0.01] [--json]
@@ -34,8 +34,8 @@ from _fakes import (
 
 from pat_graph.benchmarks.types import Benchmark
 from pat_graph.models.calls import RoleModel
-from pat_graph.progress import Progress
-from pat_graph.runner import prune_run, run_benchmark
+from pat_graph.runs.progress import Progress
+from pat_graph.runs.runner import prune_run, run_benchmark
 
 RUN = "scale"
 

@@ -1,5 +1,5 @@
 """Does a run scale out? Throughput of 1, 2 and 4 worker processes sharing one run through the
-claims protocol (pat_graph/claims.py), on SQLite and on a real PostgreSQL, against the ideal
+claims protocol (pat_graph/runs/claims.py), on SQLite and on a real PostgreSQL, against the ideal
 asyncio loop that sleeps the same latency steps at the same total concurrency.
 
     .venv/bin/python benchmarks/scaleout.py [--n 500] [--latency 0.05] [--concurrency 32]
@@ -44,7 +44,7 @@ from _fakes import (  # noqa: E402
 
 from pat_graph.benchmarks.types import Benchmark  # noqa: E402
 from pat_graph.models.calls import RoleModel  # noqa: E402
-from pat_graph.runner import run_benchmark  # noqa: E402
+from pat_graph.runs.runner import run_benchmark  # noqa: E402
 
 PROFILE = "strict"  # the synthetic call pattern is the strict profile's (see overhead.py)
 MAX_CONCURRENCY = 8

@@ -39,7 +39,7 @@ def _time(args: list[str], repeat: int) -> float:
 
 
 async def _make_db(path: Path) -> None:
-    from pat_graph.store import RunRecord, Store, open_db
+    from pat_graph.runs.store import RunRecord, Store, open_db
 
     conn = await open_db(path)
     try:

@@ -302,8 +302,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         return await _cmd_run_seeds(args)
 
     from pat_graph.models.config import read_config
-    from pat_graph.research import ResearchOptions
-    from pat_graph.runner import run_benchmark
+    from pat_graph.runs.research import ResearchOptions
+    from pat_graph.runs.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
 
     for flag, value in (
@@ -320,8 +320,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
-    from pat_graph.pgstore import is_postgres_url
-    from pat_graph.store import check_db_path, open_db
+    from pat_graph.runs.pgstore import is_postgres_url
+    from pat_graph.runs.store import check_db_path, open_db
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
     if not is_postgres_url(args.db) and check_db_path(args.db).exists():
@@ -403,7 +403,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
             solve=args.workers == 1,  # else registered here, solved by the workers below
         )
     if args.workers > 1:
-        from pat_graph.workers import spawn_and_watch
+        from pat_graph.runs.workers import spawn_and_watch
 
         return await spawn_and_watch(args)
     print(
@@ -536,18 +536,18 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _cmd_evaluate(args)
     if args.command == "prune":
         from pat_graph.report import load_summaries
-        from pat_graph.runner import prune_run
+        from pat_graph.runs.runner import prune_run
 
         await load_summaries(args.db, [args.run_name])  # same messages for a bad db or run
         n = await prune_run(args.db, args.run_name)
         print(f"pruned the checkpoints of {n} finished problems of {args.run_name}")
         return 0
     if args.command == "worker":
-        from pat_graph.workers import cmd_worker
+        from pat_graph.runs.workers import cmd_worker
 
         return await cmd_worker(args)
     if args.command == "delete":
-        from pat_graph.runner import delete_run
+        from pat_graph.runs.runner import delete_run
 
         counts = await delete_run(args.db, args.run_name, force=args.force)
         print(
@@ -621,7 +621,7 @@ def _main(args: argparse.Namespace) -> int:
         import sqlite3
 
         if isinstance(exc, sqlite3.Error):
-            from pat_graph.store import db_error_message
+            from pat_graph.runs.store import db_error_message
 
             print(f"error: {db_error_message(exc, getattr(args, 'db', '?'))}", file=sys.stderr)
             return 2

@@ -16,7 +16,7 @@ from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
 from pat_graph.errors import ConfigError
 from pat_graph.research_report import format_rows, run_fields
-from pat_graph.store import ResultRow, RunRecord
+from pat_graph.runs.store import ResultRow, RunRecord
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
@@ -126,7 +126,7 @@ async def load_summaries(
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
     alike; only SQLite keeps the recorded-answer notes."""
-    from pat_graph.pgstore import is_postgres_url, open_run_store, redact
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.models.responses import notes, setup
 
     pg = is_postgres_url(db_path)
@@ -249,7 +249,7 @@ async def export_samples(
     target = check_output(
         out, purpose="a samples file", ours=looks_like_samples, force=force, protect=[db_path]
     )
-    from pat_graph.pgstore import open_run_store
+    from pat_graph.runs.pgstore import open_run_store
 
     async with open_run_store(db_path) as store:
         rows = await store.results(run)

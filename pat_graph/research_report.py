@@ -113,7 +113,7 @@ def _groups(names: Sequence[str], wanted: str) -> list[str]:
 
 async def compare(db_path: str | Path, run_a: str, run_b: str) -> dict[str, Any]:
     """`report --compare A B`: paired difference (base and plus), McNemar, cost ratio."""
-    from pat_graph.store import Store, open_db
+    from pat_graph.runs.store import Store, open_db
 
     conn = await open_db(db_path, create=False)
     try:

@@ -66,7 +66,7 @@ class RunData:
 
 
 def _thread_prefix(run: str) -> tuple[str, str]:
-    from pat_graph.runner import thread_id
+    from pat_graph.runs.runner import thread_id
 
     low = thread_id(run, "")
     return low, low[:-1] + chr(ord(low[-1]) + 1)
@@ -210,7 +210,7 @@ async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str,
 async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> list[RunData]:
     """Summaries, results and solve trees of `runs` (every run when empty)."""
     from pat_graph.report import load_summaries
-    from pat_graph.store import Store, open_db
+    from pat_graph.runs.store import Store, open_db
 
     if str(db_path).startswith(("postgresql://", "postgres://")):
         raise ConfigError("explore reads SQLite run databases; pass --db FILE.sqlite")

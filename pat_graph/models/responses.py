@@ -202,7 +202,7 @@ async def open_source(spec: str, db_path: str | Path, run: str) -> Source:
     """`--replay DB_OR_RUN` / `--pair-with RUN`: a run name in this run's database, or a path to
     another database (then its run named like this one, or its only run; `FILE::RUN` picks one).
     """
-    from pat_graph.store import Store, open_db
+    from pat_graph.runs.store import Store, open_db
 
     path, _, wanted = spec.partition("::")
     own = not Path(path).is_file() or Path(path).resolve() == Path(db_path).resolve()

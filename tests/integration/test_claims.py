@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from pat_graph.claims import claims_of
-from pat_graph.runner import _database
-from pat_graph.store import RunRecord
+from pat_graph.runs.claims import claims_of
+from pat_graph.runs.runner import _database
+from pat_graph.runs.store import RunRecord
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from pat_graph.models.calls import RoleModel
 from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.graph.prompts import TRIAL_TASK
 from pat_graph.report import load_summaries
-from pat_graph.research import ResearchOptions
-from pat_graph.runner import run_benchmark
+from pat_graph.runs.research import ResearchOptions
+from pat_graph.runs.runner import run_benchmark
 from tests.support.fake_server import body_reply, write_benchmark
 from tests.support.openai_stub import OpenAIStub
 
@@ -182,7 +182,7 @@ async def test_problem_budget_finalizes_with_the_best_so_far(bench, tmp_path: Pa
     assert s["budget_capped"] == 3
     assert s["pass_at_1"] == 0.5
     # `delete` drops the run's recorded answers too, and only that run's
-    from pat_graph.runner import delete_run
+    from pat_graph.runs.runner import delete_run
 
     counts = await delete_run(db, "capped", force=True)
     assert counts["responses"] == len(sent)

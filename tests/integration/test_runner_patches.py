@@ -10,7 +10,7 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.models.calls import RoleModel
-from pat_graph.runner import run_benchmark
+from pat_graph.runs.runner import run_benchmark
 from pat_graph.testing import ScriptedChatModel, fenced
 
 pytestmark = pytest.mark.integration

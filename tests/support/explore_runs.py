@@ -203,7 +203,7 @@ async def build_runs(folder: Path) -> Path:
     """A database with a PaT run and a standard run of the three problems; returns its path."""
     from pat_graph.benchmarks import load_benchmark
     from pat_graph.models.calls import RoleModel
-    from pat_graph.runner import run_benchmark
+    from pat_graph.runs.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
 
     bench_file = write_benchmark(folder / "explore-fixture.jsonl")

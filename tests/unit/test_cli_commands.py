@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.cli import main
-from pat_graph.progress import Progress
+from pat_graph.runs.progress import Progress
 from tests.support.fake_server import GatedStub, write_benchmark, write_config
 
 

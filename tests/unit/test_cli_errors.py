@@ -18,7 +18,7 @@ import pytest
 from pat_graph.cli import main
 from pat_graph.models.calls import RoleModel
 from pat_graph.report import format_table, summarize_run
-from pat_graph.store import ResultRow, RunRecord
+from pat_graph.runs.store import ResultRow, RunRecord
 from tests.support.bad_server import BadServer
 from tests.support.fake_server import GatedStub, write_benchmark
 
@@ -224,8 +224,8 @@ def test_the_bill_includes_calls_of_a_node_that_failed_later(tmp_path: Path) -> 
     answered, so those calls belong to no result: the report still shows them as spent."""
     from pat_graph.benchmarks import load_benchmark
     from pat_graph.report import load_summaries
-    from pat_graph.runner import run_benchmark
-    from pat_graph.store import Store, open_db
+    from pat_graph.runs.runner import run_benchmark
+    from pat_graph.runs.store import Store, open_db
     from pat_graph.testing import ScriptedChatModel
     from tests.support.fake_server import reply
 
@@ -412,7 +412,7 @@ def test_read_only_database_for_run_and_prune(finished_db: Path, capsys) -> None
 
 def test_disk_full_stops_the_run_and_says_what_was_kept(workdir: Path, capsys) -> None:
     """SQLite's max_page_count makes a real SQLITE_FULL, as a full disk would."""
-    from pat_graph import store
+    from pat_graph.runs import store
 
     real_open = store.open_db
 
@@ -427,7 +427,7 @@ def test_disk_full_stops_the_run_and_says_what_was_kept(workdir: Path, capsys) -
     with GatedStub() as stub, pytest.MonkeyPatch.context() as patch:
         config(workdir / "pat.toml", stub.base_url)
         assert main(run_args("--limit", "1")) == 0  # one result is in before the disk fills
-        patch.setattr("pat_graph.runner.open_db", small_open)
+        patch.setattr("pat_graph.runs.runner.open_db", small_open)
         capsys.readouterr()
         code = main(run_args("--concurrency", "2"))
     line = one_error_line(capsys.readouterr().err)

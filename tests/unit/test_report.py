@@ -12,7 +12,7 @@ from pat_graph.cli import main
 from pat_graph.models.calls import RoleModel
 from pat_graph.plot import pareto_frontier
 from pat_graph.report import format_table
-from pat_graph.runner import run_benchmark
+from pat_graph.runs.runner import run_benchmark
 from tests.support.fake_server import scripted_model, write_benchmark
 
 CONTRACT_KEYS = {

@@ -22,15 +22,15 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark, Task
-from pat_graph.claims import claims_of, lease_seconds, new_worker_id
+from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.errors import ConfigError
 from pat_graph.models.calls import RoleModel, record_calls
-from pat_graph.pgstore import is_postgres_url, open_postgres, redact, transient_errors
+from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.graph.policies import build_graph
-from pat_graph.progress import Progress
+from pat_graph.runs.progress import Progress
 from pat_graph.sandbox.base import Sandbox
 from pat_graph.graph.solve import Result, initial_state, result_from_state
-from pat_graph.store import RunRecord, Store, db_error_message, open_db
+from pat_graph.runs.store import RunRecord, Store, db_error_message, open_db
 
 JudgeFn = Callable[..., Awaitable[Any]]
 MAX_ERROR_CHARS = 2000
@@ -156,7 +156,7 @@ async def run_benchmark(
     adds no problems and leaves errored ones alone; a `run` adds `tasks` and retries errored ones.
 
     Raises ConfigError (before any work) when `run` exists with different settings.
-    `research` (pat_graph.research.ResearchOptions): replay, pairing, seeds and dollar budgets.
+    `research` (pat_graph.runs.research.ResearchOptions): replay, pairing, seeds and dollar budgets.
     """
     from pat_graph import research as _research
 

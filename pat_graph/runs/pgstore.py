@@ -21,9 +21,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, Unpack
 
-from pat_graph.claims import Claim, Pending, dead_here
+from pat_graph.runs.claims import Claim, Pending, dead_here
 from pat_graph.errors import ConfigError
-from pat_graph.store import (
+from pat_graph.runs.store import (
     Outcome,
     ResultRow,
     RunRecord,
@@ -444,7 +444,7 @@ async def open_run_store(db: Any, *, create: bool = False) -> AsyncIterator[Any]
         async with open_postgres(str(db), create=create, pool_size=2) as (_saver, store):
             yield store
         return
-    from pat_graph.store import Store, open_db
+    from pat_graph.runs.store import Store, open_db
 
     conn = await open_db(db, create=create)
     try:

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Unpack
 
-from pat_graph.store import Outcome, Store, call_entry, result_values
+from pat_graph.runs.store import Outcome, Store, call_entry, result_values
 
 DEFAULT_LEASE_S = 30.0
 

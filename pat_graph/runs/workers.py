@@ -58,8 +58,8 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     left, alongside any other workers."""
     from pat_graph.cli import _load_benchmark, _probe, _role_models
     from pat_graph.models.config import read_config, resolve_api_key
-    from pat_graph.pgstore import is_postgres_url, open_run_store, redact
-    from pat_graph.runner import run_benchmark
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
+    from pat_graph.runs.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
 
     for flag, value in (
@@ -69,7 +69,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
         if value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
     if not is_postgres_url(args.db):
-        from pat_graph.store import check_db_path
+        from pat_graph.runs.store import check_db_path
 
         check_db_path(args.db, create=False)
     async with open_run_store(args.db) as store:
@@ -151,9 +151,9 @@ def worker_command(args: argparse.Namespace) -> list[str]:
 async def spawn_and_watch(args: argparse.Namespace) -> int:
     """Start `args.workers` workers on the registered run and show one progress display, read
     from the database (so it also counts other machines' workers)."""
-    from pat_graph.claims import claims_of
-    from pat_graph.pgstore import open_run_store
-    from pat_graph.progress import Progress
+    from pat_graph.runs.claims import claims_of
+    from pat_graph.runs.pgstore import open_run_store
+    from pat_graph.runs.progress import Progress
 
     procs = [
         subprocess.Popen(worker_command(args), stdin=subprocess.DEVNULL, start_new_session=True)
