@@ -437,10 +437,10 @@ def _load_benchmark(name: str) -> Any:
 
 
 async def _cmd_report(args: argparse.Namespace) -> int:
-    from pat_graph.report import format_table, load_summaries
+    from pat_graph.reporting.report import format_table, load_summaries
 
     if args.compare:  # issue 14: a paired comparison of two runs (or two --seeds groups)
-        from pat_graph.research_report import compare, format_compare
+        from pat_graph.reporting.research_report import compare, format_compare
 
         result = await compare(args.db, *args.compare)
         print(json.dumps(result, indent=2) if args.json else format_compare(result))
@@ -459,7 +459,7 @@ async def _cmd_report(args: argparse.Namespace) -> int:
     else:
         print(format_table(summaries) or "no runs")
     if args.plot:
-        from pat_graph.plot import plot_runs
+        from pat_graph.reporting.plot import plot_runs
 
         path = plot_runs(summaries, args.plot)
         print(f"plot written to {path}", file=sys.stderr)
@@ -527,7 +527,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "report":
         return await _cmd_report(args)
     if args.command == "export":
-        from pat_graph.report import export_samples
+        from pat_graph.reporting.report import export_samples
 
         n = await export_samples(args.db, args.run_name, args.out, force=args.force)
         print(f"wrote {n} samples to {args.out}", file=sys.stderr)
@@ -535,7 +535,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         return await _cmd_evaluate(args)
     if args.command == "prune":
-        from pat_graph.report import load_summaries
+        from pat_graph.reporting.report import load_summaries
         from pat_graph.runs.runner import prune_run
 
         await load_summaries(args.db, [args.run_name])  # same messages for a bad db or run
@@ -556,7 +556,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "explore":
-        from pat_graph.explore import write_site
+        from pat_graph.reporting.explore import write_site
 
         index, seconds = await write_site(args.db, args.out, args.runs)
         print(f"explorer written in {seconds:.1f}s; open {index}")

@@ -17,7 +17,7 @@ import pytest
 
 from pat_graph.cli import main
 from pat_graph.models.calls import RoleModel
-from pat_graph.report import format_table, summarize_run
+from pat_graph.reporting.report import format_table, summarize_run
 from pat_graph.runs.store import ResultRow, RunRecord
 from tests.support.bad_server import BadServer
 from tests.support.fake_server import GatedStub, write_benchmark
@@ -223,7 +223,7 @@ def test_the_bill_includes_calls_of_a_node_that_failed_later(tmp_path: Path) -> 
     """PaT plans on odd problems; the planner here fails after the trial and test calls were
     answered, so those calls belong to no result: the report still shows them as spent."""
     from pat_graph.benchmarks import load_benchmark
-    from pat_graph.report import load_summaries
+    from pat_graph.reporting.report import load_summaries
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.store import Store, open_db
     from pat_graph.testing import ScriptedChatModel

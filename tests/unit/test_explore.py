@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pat_graph.explore.data import ProblemData, RunData
-from pat_graph.explore.highlight import highlight
-from pat_graph.explore.problem_page import origins_of, problem_page
-from pat_graph.explore.render import flatten
-from pat_graph.explore.runs_page import runs_page
-from pat_graph.explore.svg import _layout, pareto_svg, policy_graph, policy_svg
-from pat_graph.explore.tree import Write, build_tree, verdicts_of
+from pat_graph.reporting.explore.data import ProblemData, RunData
+from pat_graph.reporting.explore.highlight import highlight
+from pat_graph.reporting.explore.problem_page import origins_of, problem_page
+from pat_graph.reporting.explore.render import flatten
+from pat_graph.reporting.explore.runs_page import runs_page
+from pat_graph.reporting.explore.svg import _layout, pareto_svg, policy_graph, policy_svg
+from pat_graph.reporting.explore.tree import Write, build_tree, verdicts_of
 
 HELPER_NS = "implement_helper:task-h"
 GOOD = "def f(x):\n    return g(x)\n"

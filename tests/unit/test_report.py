@@ -10,8 +10,8 @@ import pytest
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.cli import main
 from pat_graph.models.calls import RoleModel
-from pat_graph.plot import pareto_frontier
-from pat_graph.report import format_table
+from pat_graph.reporting.plot import pareto_frontier
+from pat_graph.reporting.report import format_table
 from pat_graph.runs.runner import run_benchmark
 from tests.support.fake_server import scripted_model, write_benchmark
 
@@ -106,7 +106,7 @@ def test_format_table_shows_missing_rates_as_dashes() -> None:
 
 
 def test_plot_falls_back_to_tokens_per_problem_when_no_run_has_prices(tmp_path: Path) -> None:
-    from pat_graph.plot import plot_data, plot_runs
+    from pat_graph.reporting.plot import plot_data, plot_runs
 
     free = [
         {"run": "a", "benchmark": "b", "pass_at_1": 0.0, "cost_usd": None, "done": 2,
@@ -132,7 +132,7 @@ def _run_summary(run: str, bench: str, cost: float, n: int, rate: float, rel=Non
 
 
 def test_plot_is_per_problem_with_a_panel_per_benchmark() -> None:
-    from pat_graph.plot import pareto_frontier, plot_data
+    from pat_graph.reporting.plot import pareto_frontier, plot_data
 
     # A 4-problem run costs less in total than a 40-problem one but more per problem.
     runs = [
@@ -158,7 +158,7 @@ def test_plot_labels_do_not_collide_or_leave_the_frame() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from pat_graph.plot import figure
+    from pat_graph.reporting.plot import figure
 
     # Five runs at the same point, and runs at the top edge (100%) and the right edge.
     runs = [_run_summary(f"run-with-a-long-name-{i}", "h", 1.0, 10, 1.0) for i in range(4)]
@@ -167,7 +167,7 @@ def test_plot_labels_do_not_collide_or_leave_the_frame() -> None:
     renderer = fig.canvas.get_renderer()
     ax = fig.axes[0]
     frame = ax.get_window_extent(renderer)
-    from pat_graph.plot import _text_box
+    from pat_graph.reporting.plot import _text_box
 
     boxes = [_text_box(t, renderer) for t in ax.texts]  # the text, not its leader line
     assert len(boxes) == 6

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pat_graph.research_report import format_rows
+from pat_graph.reporting.research_report import format_rows
 
 
 def _summary(**extra) -> dict:
@@ -32,7 +32,7 @@ def test_rows_say_what_was_paid_replayed_and_where_a_budget_stopped() -> None:
 
 
 def test_plot_carries_and_draws_the_intervals(tmp_path) -> None:
-    from pat_graph.plot import figure, plot_data
+    from pat_graph.reporting.plot import figure, plot_data
 
     runs = [_summary(run="a"), _summary(run="b", pass_at_1_ci=None, cost_per_problem_usd=0.002)]
     data = plot_data(runs)
@@ -43,7 +43,7 @@ def test_plot_carries_and_draws_the_intervals(tmp_path) -> None:
 
 
 def test_cost_line_of_a_replayed_run_says_represented_not_spent() -> None:
-    from pat_graph.report import cost_text
+    from pat_graph.reporting.report import cost_text
 
     base = {"llm_calls": {"generator": 3, "planner": 0}, "cost_usd": 0.003}
     assert "spent in 3 calls" in cost_text(base)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pat_graph import stats
+from pat_graph.reporting import stats
 
 # Six problems: A solves 1, 2, 4, 6; B solves 1 and 6. Discordant: problems 2 and 4, both A's.
 A = [[1], [1], [0], [1], [0], [1]]

@@ -15,7 +15,7 @@ from typing import Any
 from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
 from pat_graph.errors import ConfigError
-from pat_graph.research_report import format_rows, run_fields
+from pat_graph.reporting.research_report import format_rows, run_fields
 from pat_graph.runs.store import ResultRow, RunRecord
 
 

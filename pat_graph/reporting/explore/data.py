@@ -1,6 +1,6 @@
 """Everything the explorer shows, read from a run database without writing to it.
 
-Runs come from `pat_graph.report` (so the runs page and `report --json` never disagree),
+Runs come from `pat_graph.reporting.report` (so the runs page and `report --json` never disagree),
 results from the results table, and each problem's solve tree from the checkpoint writes
 (see `tree.py`). Hidden tests are read only from the benchmark's judge half (`Task`), and only
 for the judge section of a page; the solve-loop data (state, results) never holds them.
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pat_graph.errors import ConfigError
-from pat_graph.explore.tree import FunctionTree, Write, build_tree
+from pat_graph.reporting.explore.tree import FunctionTree, Write, build_tree
 
 MAX_HIDDEN_SHOWN = 20
 # Which generated tests reject the canonical solution is re-measured in the sandbox at explore
@@ -209,7 +209,7 @@ async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str,
 
 async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> list[RunData]:
     """Summaries, results and solve trees of `runs` (every run when empty)."""
-    from pat_graph.report import load_summaries
+    from pat_graph.reporting.report import load_summaries
     from pat_graph.runs.store import Store, open_db
 
     if str(db_path).startswith(("postgresql://", "postgres://")):

@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pat_graph.explore.highlight import highlight
+from pat_graph.reporting.explore.highlight import highlight
 
 ASSETS = "assets"
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from pat_graph.plot import pareto_frontier
+from pat_graph.reporting.plot import pareto_frontier
 
 BOX_W, BOX_H, GAP_X, GAP_Y = 132, 34, 28, 38
 

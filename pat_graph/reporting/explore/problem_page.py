@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pat_graph.models.cost import request_count
-from pat_graph.explore.data import ProblemData, RunData
-from pat_graph.explore.render import code_block, esc, format_test, json_script, page, usd, yes_no
-from pat_graph.explore.svg import policy_graph, policy_svg
-from pat_graph.explore.tree import FunctionTree, verdicts_of
+from pat_graph.reporting.explore.data import ProblemData, RunData
+from pat_graph.reporting.explore.render import code_block, esc, format_test, json_script, page, usd, yes_no
+from pat_graph.reporting.explore.svg import policy_graph, policy_svg
+from pat_graph.reporting.explore.tree import FunctionTree, verdicts_of
 
 _ORIGINS = (("visible", "visible"), ("examples", "docstring example"), ("generated", "generated"))
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pat_graph.explore.data import ProblemData, RunData
-from pat_graph.explore.render import esc, flatten, json_script, page, pct, slug, usd, yes_no
-from pat_graph.explore.svg import pareto_svg
+from pat_graph.reporting.explore.data import ProblemData, RunData
+from pat_graph.reporting.explore.render import esc, flatten, json_script, page, pct, slug, usd, yes_no
+from pat_graph.reporting.explore.svg import pareto_svg
 
 _COLUMNS = (
     ("run", "run"),

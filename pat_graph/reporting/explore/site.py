@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pat_graph.errors import ConfigError
-from pat_graph.explore.data import RunData, load_runs
-from pat_graph.explore.problem_page import problem_page
-from pat_graph.explore.render import ASSETS, slug
-from pat_graph.explore.runs_page import problem_file, run_page, runs_page
+from pat_graph.reporting.explore.data import RunData, load_runs
+from pat_graph.reporting.explore.problem_page import problem_page
+from pat_graph.reporting.explore.render import ASSETS, slug
+from pat_graph.reporting.explore.runs_page import problem_file, run_page, runs_page
 
 ASSET_DIR = Path(__file__).resolve().parent / "assets"
 

@@ -5,6 +5,6 @@ small script and stylesheet copied next to the pages, so the site opens from the
 with no server and no network.
 """
 
-from pat_graph.explore.site import write_site
+from pat_graph.reporting.explore.site import write_site
 
 __all__ = ["write_site"]

@@ -1,0 +1,1 @@
+"""Reporting: run summaries, statistics, the Pareto plot, paired comparisons, the HTML explorer."""
