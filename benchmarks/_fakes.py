@@ -25,9 +25,9 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 from pydantic import PrivateAttr
 
-from pat_graph.models.answer import Answer, AnswerChatModel
-from pat_graph.benchmarks.types import Task
 from pat_graph.benchmarks.judge import Verdict
+from pat_graph.benchmarks.types import Task
+from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import TestOutcome, TestReport
 from pat_graph.testing import count_tokens, fenced, purpose_of, target_of

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from pat_graph.benchmarks import load_benchmark
+from pat_graph.benchmarks.evaluate import evaluate_samples
 from pat_graph.benchmarks.registry import data_dir
 from pat_graph.benchmarks.types import Task
-from pat_graph.benchmarks.evaluate import evaluate_samples
 
 HE_FILE = "humanevalplus/HumanEvalPlus-v0.1.10.jsonl.gz"
 DATASETS = {

@@ -33,11 +33,11 @@ from pydantic import PrivateAttr
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pat_graph.graph import prompts
+from pat_graph.graph.solve import solve
 from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.models.cost import request_count
 from pat_graph.problem import Problem
 from pat_graph.sandbox import get_sandbox
-from pat_graph.graph.solve import solve
 from pat_graph.testing import count_tokens, fenced, target_of
 
 POLICIES = ("standard", "best-of-n", "codet", "pbt", "pat")

@@ -9,8 +9,8 @@ run inside the candidate's process, where code written to attack pat-graph could
 from __future__ import annotations
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.program.doctests import example_tests
 from pat_graph.benchmarks.judge import humaneval_asserts
+from pat_graph.program.doctests import example_tests
 from pat_graph.sandbox.split import count_unsplittable
 
 

@@ -30,10 +30,10 @@ from langgraph.graph.state import CompiledStateGraph
 from pydantic import PrivateAttr
 
 from pat_graph import RoleModel, build_graph
-from pat_graph.models.answer import Answer, AnswerChatModel
-from pat_graph.graph.budgets import budgets_for
-from pat_graph.models.completion import CompletionChatModel
 from pat_graph.errors import ConfigError
+from pat_graph.graph.budgets import budgets_for
+from pat_graph.models.answer import Answer, AnswerChatModel
+from pat_graph.models.completion import CompletionChatModel
 from pat_graph.models.config import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
 
 CONFIG_ENV = "PAT_GRAPH_CONFIG"

@@ -68,7 +68,7 @@ __version__ = "0.1.0"
 
 
 class _Package(types.ModuleType):
-    """Keeps `pat_graph.graph.solve` (and `judge`) the function, as the eager imports did: importing a
+    """Keeps `pat_graph.solve` (and `judge`) the function, as the eager imports did: importing a
     submodule sets the package attribute of the same name to the module, after it ran."""
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -99,13 +99,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.benchmarks import list_benchmarks, load_benchmark
-    from pat_graph.graph.budgets import POLICIES, Budgets
-    from pat_graph.errors import ConfigError, PatError
     from pat_graph.benchmarks.evaluate import evaluate_samples
     from pat_graph.benchmarks.judge import Verdict, judge
+    from pat_graph.errors import ConfigError, PatError
+    from pat_graph.graph.budgets import POLICIES, Budgets
+    from pat_graph.graph.policies import build_graph
+    from pat_graph.graph.solve import Result, solve
     from pat_graph.models.calls import RoleModel
     from pat_graph.models.config import ModelSpec, load_config, make_chat_model
-    from pat_graph.graph.policies import build_graph
     from pat_graph.problem import Problem
     from pat_graph.sandbox import Sandbox, TestOutcome, TestReport, run_tests, run_tests_sync
-    from pat_graph.graph.solve import Result, solve

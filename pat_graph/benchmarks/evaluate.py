@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from pat_graph.benchmarks.judge import Verdict, judge
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
 from pat_graph.files.jsonl import read_jsonl
-from pat_graph.benchmarks.judge import Verdict, judge
 from pat_graph.sandbox.base import Sandbox
 
 log = logging.getLogger("pat_graph.benchmarks.evaluate")

@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pat_graph.benchmarks import literal, oracle
+from pat_graph.benchmarks import oracle
+from pat_graph.sandbox import literal
 from pat_graph.sandbox.base import CallOutcome
 from pat_graph.sandbox.compare import decode_value
 

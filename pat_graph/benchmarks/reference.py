@@ -18,9 +18,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pat_graph.benchmarks import literal, oracle
+from pat_graph.benchmarks import oracle
 from pat_graph.benchmarks.types import Task
 from pat_graph.errors import BenchmarkError
+from pat_graph.sandbox import literal
 
 # MBPP+ tasks whose outputs (re.Match objects) are compared only as "is not None" (EvalPlus).
 MBPP_OUTPUT_NOT_NONE = frozenset({"check_str", "text_match_three", "text_starta_endb"})

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from langchain_core.runnables.graph import Graph
 
-from pat_graph.graph.budgets import POLICIES, canonical_policy
 from pat_graph.errors import ConfigError, PatError
+from pat_graph.graph.budgets import POLICIES, canonical_policy
 from pat_graph.graph.policies import build_graph
 from pat_graph.graph.scripted import ScriptedChatModel
 
@@ -164,7 +164,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     fresh = update_docs(args.docs, check=args.check)
     if args.check and not fresh:
-        print(f"{args.docs}: diagrams are stale; run python -m pat_graph.graph.diagrams", file=sys.stderr)
+        print(
+            f"{args.docs}: diagrams are stale; run python -m pat_graph.graph.diagrams",
+            file=sys.stderr,
+        )
         return 1
     print(f"{args.docs}: diagrams {'up to date' if fresh else 'updated'}")
     return 0

@@ -22,13 +22,13 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from pat_graph.graph.budgets import budgets_for
 from pat_graph.errors import ConfigError
-from pat_graph.models.calls import RoleModel
+from pat_graph.graph.budgets import budgets_for
 from pat_graph.graph.policies import build_graph
+from pat_graph.graph.solve import Result, initial_state, result_from_state
+from pat_graph.models.calls import RoleModel
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox
-from pat_graph.graph.solve import Result, initial_state, result_from_state
 
 ProblemLike = Problem | Mapping[str, Any]
 

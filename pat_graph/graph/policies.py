@@ -17,10 +17,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.graph import END, START, StateGraph
 
+from pat_graph.errors import ConfigError
 from pat_graph.graph.baselines import BASELINES, wire_baseline
 from pat_graph.graph.budgets import POLICIES, budgets_for, canonical_policy
-from pat_graph.errors import ConfigError
-from pat_graph.models.calls import RoleModel, as_role_model
 from pat_graph.graph.nodes import (
     Deps,
     build_tests_node,
@@ -36,8 +35,9 @@ from pat_graph.graph.routing import (
     route_after_tests,
     route_after_verify,
 )
-from pat_graph.sandbox.base import Sandbox
 from pat_graph.graph.state import SolveInput, SolveState
+from pat_graph.models.calls import RoleModel, as_role_model
+from pat_graph.sandbox.base import Sandbox
 
 PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
 

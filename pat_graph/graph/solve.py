@@ -9,10 +9,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from pat_graph.models.cost import request_count, summarize, total_cost
 from pat_graph.graph.events import EventCallback, run_with_events
-from pat_graph.models.calls import RoleModel
 from pat_graph.graph.policies import build_graph
+from pat_graph.models.calls import RoleModel
+from pat_graph.models.cost import request_count, summarize, total_cost
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox
 
@@ -106,8 +106,9 @@ async def solve(
     """Run one problem to completion and return the final program with its ledger.
 
     With a `checkpointer` and `thread_id`, an interrupted call can be resumed by calling again
-    with the same thread id. `on_event` (sync or async) receives a `pat_graph.graph.events.ProgressEvent`
-    as each node finishes: which node, trial pass counts, planner calls, round, cost so far.
+    with the same thread id. `on_event` (sync or async) receives a
+    `pat_graph.graph.events.ProgressEvent` as each node finishes: which node, trial pass counts,
+    planner calls, round, cost so far.
     `profile` is "paper" (default: the authors' released code) or "strict"; budgets override it.
     """
     builder = build_graph(

@@ -18,8 +18,8 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
-from pat_graph.models.cost import ledger_entry
 from pat_graph.errors import LLMCallError, PatError
+from pat_graph.models.cost import ledger_entry
 from pat_graph.models.responses import current_book
 from pat_graph.models.thinking import strip_think, with_no_think
 

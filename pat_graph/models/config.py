@@ -32,13 +32,13 @@ from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
+from pat_graph.errors import ConfigError
 from pat_graph.models.completion import (
     CompletionChatModel,
     add_usage,
     combine_llm_outputs,
     retry_malformed,
 )
-from pat_graph.errors import ConfigError
 
 Api = Literal["chat", "completion"]
 LOCAL = "local"

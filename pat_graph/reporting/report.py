@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
-from pat_graph.errors import ConfigError
 from pat_graph.reporting.research_report import format_rows, run_fields
 from pat_graph.runs.store import ResultRow, RunRecord
 
@@ -126,8 +126,8 @@ async def load_summaries(
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
     alike; only SQLite keeps the recorded-answer notes."""
-    from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.models.responses import notes, setup
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
 
     pg = is_postgres_url(db_path)
     async with open_run_store(db_path) as store:

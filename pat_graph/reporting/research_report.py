@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pat_graph.reporting import stats
-from pat_graph.models.spend import paid
 from pat_graph.errors import ConfigError
+from pat_graph.models.spend import paid
+from pat_graph.reporting import stats
 
 
 def run_fields(

@@ -21,8 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, Unpack
 
-from pat_graph.runs.claims import Claim, Pending, dead_here
 from pat_graph.errors import ConfigError
+from pat_graph.runs.claims import Claim, Pending, dead_here
 from pat_graph.runs.store import (
     Outcome,
     ResultRow,

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pat_graph.models.spend import ProblemBudgetReached, SpendGuard, paid
 from pat_graph.errors import ConfigError
 from pat_graph.graph.nodes.finalize import final_answer
 from pat_graph.models.responses import Library, ProblemBook, open_source, scope, set_note, setup
+from pat_graph.models.spend import ProblemBudgetReached, SpendGuard, paid
 
 __all__ = ["ProblemBudgetReached", "ResearchOptions", "capped_state", "prepare", "scope"]
 

@@ -22,15 +22,15 @@ from typing import Any
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark, Task
-from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.errors import ConfigError
-from pat_graph.models.calls import RoleModel, record_calls
-from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.graph.policies import build_graph
-from pat_graph.runs.progress import Progress
-from pat_graph.sandbox.base import Sandbox
 from pat_graph.graph.solve import Result, initial_state, result_from_state
+from pat_graph.models.calls import RoleModel, record_calls
+from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
+from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
+from pat_graph.runs.progress import Progress
 from pat_graph.runs.store import RunRecord, Store, db_error_message, open_db
+from pat_graph.sandbox.base import Sandbox
 
 JudgeFn = Callable[..., Awaitable[Any]]
 MAX_ERROR_CHARS = 2000
@@ -158,7 +158,7 @@ async def run_benchmark(
     Raises ConfigError (before any work) when `run` exists with different settings.
     `research` (pat_graph.runs.research.ResearchOptions): replay, pairing, seeds and dollar budgets.
     """
-    from pat_graph import research as _research
+    from pat_graph.runs import research as _research
 
     tasks = list(benchmark.tasks if tasks is None else tasks)
     worker = worker or new_worker_id()

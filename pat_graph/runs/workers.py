@@ -56,10 +56,10 @@ def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """`pat-graph worker --db URL --run NAME`: solve the run's unclaimed problems until none is
     left, alongside any other workers."""
-    from pat_graph.cli import _load_benchmark, _probe, _role_models
     from pat_graph.models.config import read_config, resolve_api_key
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.runs.runner import run_benchmark
+    from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
     from pat_graph.sandbox import get_sandbox
 
     for flag, value in (

@@ -95,7 +95,7 @@ def _call_fields(
         "calls_wall_s": budget + timeout_s + 0.05 * len(calls) + 2.0,
     }
     if any(isinstance(e, dict) and e.get("digest") for e in entries):
-        from pat_graph.benchmarks import literal
+        from pat_graph.sandbox import literal
 
         fields["canonical_src"] = "Any = object\n" + inspect.getsource(literal.canonical_form)
     return fields

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from pat_graph import solve
-from pat_graph.models.cost import summarize
-from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.graph.prompts import PLAN_TASK, TESTS_TASK, TRIAL_TASK
+from pat_graph.models.config import ModelSpec, make_chat_model
+from pat_graph.models.cost import summarize
 from pat_graph.testing import fenced
 from tests.support.openai_stub import OpenAIStub
 from tests.unit.graph_fixtures import PLAN_ADD_SQ, RIGHT_ADD_SQ, WRONG_ADD_SQ, add_sq_problem

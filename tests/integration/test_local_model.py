@@ -15,8 +15,8 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from pat_graph.models.completion import CompletionChatModel, render_transcript
-from pat_graph.models.local import LocalServer, live_group_members
 from pat_graph.models.config import LOCAL, load_config, make_chat_model
+from pat_graph.models.local import LocalServer, live_group_members
 
 pytestmark = [
     pytest.mark.integration,

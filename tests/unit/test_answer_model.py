@@ -1,7 +1,7 @@
 """The shared chat-model plumbing: answers -> ChatResult, usage, request counts, sync bridge.
 
-The ledger (`pat_graph.models.calls.sample`) reads exactly what these tests pin: usage once per request,
-missing usage as unreported (never zero), request counts that survive LangChain's batching.
+The ledger (`pat_graph.models.calls.sample`) reads exactly what these tests pin: usage once per
+request, missing usage as unreported (never zero), request counts that survive LangChain's batching.
 """
 
 from __future__ import annotations
@@ -153,8 +153,8 @@ def test_async_only_model_refuses_sync_calls_clearly() -> None:
 
 async def test_studio_lazy_model_answers_with_the_inner_clients_answers() -> None:
     from graphs._studio import LazyLocalChatModel
-    from pat_graph.models.completion import CompletionChatModel
     from pat_graph.errors import ConfigError
+    from pat_graph.models.completion import CompletionChatModel
     from pat_graph.models.config import LOCAL_SPEC
     from tests.support.openai_stub import OpenAIStub
 

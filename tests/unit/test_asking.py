@@ -6,9 +6,9 @@ from __future__ import annotations
 from langchain_core.messages import HumanMessage
 
 from pat_graph.graph.budgets import Budgets
-from pat_graph.models.calls import RoleModel
 from pat_graph.graph.nodes.asking import ask_for_tests, ask_until_usable
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.models.calls import RoleModel
 from pat_graph.testing import ScriptedChatModel
 
 ASK = [HumanMessage(content="write tests")]

@@ -9,11 +9,11 @@ import json
 import pytest
 
 from pat_graph.benchmarks import list_benchmarks, load_benchmark
-from pat_graph.sandbox.literal import canonical_form, to_source
 from pat_graph.benchmarks.mbpp_inputs import deserialize_mbpp_inputs
 from pat_graph.benchmarks.oracle import check_output
 from pat_graph.benchmarks.registry import data_dir
 from pat_graph.errors import BenchmarkError, PatError
+from pat_graph.sandbox.literal import canonical_form, to_source
 
 
 @pytest.mark.parametrize(

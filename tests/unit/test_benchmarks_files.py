@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.errors import BenchmarkError, PatError
 from pat_graph.benchmarks.evaluate import SamplesError, load_samples, program_of
+from pat_graph.errors import BenchmarkError, PatError
 
 ROWS = [
     {"task_id": "t/add", "prompt": "def add(a, b):\n", "entry_point": "add", "kind": "function",

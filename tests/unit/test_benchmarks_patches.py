@@ -18,10 +18,10 @@ from pat_graph.benchmarks.patches import (
     patched_task_ids,
     patches_dir,
 )
-from pat_graph.program.parse import parse_module
-from pat_graph.program.doctests import example_tests
 from pat_graph.errors import BenchmarkError
 from pat_graph.problem import Problem
+from pat_graph.program.doctests import example_tests
+from pat_graph.program.parse import parse_module
 
 HUMANEVAL_PATCHED = ["HumanEval/115", "HumanEval/116", "HumanEval/148", "HumanEval/47"]
 

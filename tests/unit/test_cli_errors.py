@@ -339,7 +339,7 @@ def test_budget_check_follows_the_dataclass_field_types() -> None:
     """New knobs (str, Literal, Optional) are covered without touching the CLI."""
     from typing import Literal
 
-    from pat_graph.cli import _typed
+    from pat_graph.graph.budget_args import _typed
 
     assert _typed(3, "3", int) == (True, 3) and _typed(3, "3", float) == (True, 3.0)
     assert _typed(True, "true", int)[0] is False  # a bool is not an int here

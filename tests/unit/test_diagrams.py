@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import POLICIES
 from pat_graph.graph.diagrams import (
     DOCS_PATH,
@@ -18,7 +19,6 @@ from pat_graph.graph.diagrams import (
     render,
     update_docs,
 )
-from pat_graph.errors import ConfigError
 
 
 def test_architecture_doc_embeds_the_current_diagrams() -> None:

@@ -11,8 +11,8 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 
-from pat_graph.graph.embed import as_problem, solver_node, solver_tool
 from pat_graph.errors import ConfigError
+from pat_graph.graph.embed import as_problem, solver_node, solver_tool
 from tests.unit.test_events_scenario import (
     PRICES,
     PROMPT,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pat_graph import evaluate as ev
+from pat_graph.benchmarks import evaluate as ev
+from pat_graph.benchmarks.judge import Verdict
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
-from pat_graph.benchmarks.judge import Verdict
 from pat_graph.problem import Problem
 
 

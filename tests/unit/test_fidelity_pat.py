@@ -13,12 +13,11 @@ import pytest
 from langchain_core.messages import SystemMessage
 
 from pat_graph import solve
-
+from pat_graph.errors import ConfigError
 from pat_graph.graph import prompts
 from pat_graph.graph.budgets import PROFILES, Budgets, budgets_for
-from pat_graph.errors import ConfigError
-from pat_graph.program.preamble import DEFAULT_IMPORTS
 from pat_graph.problem import Problem
+from pat_graph.program.preamble import DEFAULT_IMPORTS
 from pat_graph.testing import ScriptedChatModel, fenced, target_of
 from tests.unit.graph_fixtures import (
     PLAN_ADD_SQ,

@@ -11,8 +11,8 @@ from pat_graph import build_graph, solve
 from pat_graph.graph.budgets import budgets_for
 from pat_graph.graph.nodes.consensus import statement_unit_tests
 from pat_graph.graph.nodes.divide import parse_divide
-from pat_graph.problem import Problem
 from pat_graph.graph.routing import route_after_divide
+from pat_graph.problem import Problem
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.consensus_fixtures import Behaviour, MarkerSandbox
 from tests.unit.graph_fixtures import ADD_SQ, responder

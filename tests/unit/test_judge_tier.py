@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from pat_graph.benchmarks import literal
 from pat_graph.benchmarks.harness import judge_tier, tier_calls, time_limits
+from pat_graph.sandbox import literal
 from pat_graph.sandbox.base import CallOutcome
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pat_graph.models import local as local_model
 from pat_graph.errors import ConfigError
+from pat_graph.models import local as local_model
 from pat_graph.models.local import LocalModelUnavailable, check_installed, model_path
 
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
-from pat_graph.program.doctests import example_tests
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.program import parse as codeparse
+from pat_graph.program.doctests import example_tests
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 from pat_graph.program.testgen import parse_call_tests, parse_generated_tests
 

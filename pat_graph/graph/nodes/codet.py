@@ -5,7 +5,8 @@ runner always adds, which for CodeT is the statement's own function (a stub: it 
 does nothing for a stdio program). build_tests (after generate): the generator is shown one
 candidate, picked with the run's seed, and writes assert tests (one request at
 `test_temperature`, asked again while none can be read). verify: each candidate's score is the
-number of those asserts it passes (`pat_graph.graph.consensus.codet_scores`); argmax, seeded tie-break.
+number of those asserts it passes (`pat_graph.graph.consensus.codet_scores`); argmax, seeded
+tie-break.
 A stdio problem has no function to assert on: its statement samples are the tests instead.
 """
 
@@ -15,13 +16,12 @@ import ast
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
 from pat_graph.graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.consensus import _function_source, read_lines
 from pat_graph.graph.nodes.deps import Deps
 from pat_graph.graph.nodes.verify import run_each
+from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
 
 

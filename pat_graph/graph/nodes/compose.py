@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph.program import parse as codeparse
-
-from pat_graph.program import stdio as stdio_program
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.program import parse as codeparse
+from pat_graph.program import stdio as stdio_program
 from pat_graph.program.preamble import DEFAULT_IMPORTS, with_default_imports
 
 

@@ -15,12 +15,11 @@ import ast
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
-from pat_graph.models.calls import sample
 from pat_graph.graph.nodes.compose import missing_helper
 from pat_graph.graph.nodes.deps import Deps
 from pat_graph.graph.nodes.divide import target_docstring, target_name
+from pat_graph.models.calls import sample
+from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
 
 RUNNER_RETRY_RATE = 1.8  # FunCoder's funcoder_runner: whole conquers tried while none is usable

@@ -19,14 +19,13 @@ from collections.abc import Callable
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
 from pat_graph.graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
-from pat_graph.program.doctests import example_tests
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.build_tests import is_mbpp
 from pat_graph.graph.nodes.deps import Deps
 from pat_graph.graph.nodes.divide import target_name
+from pat_graph.program import parse as codeparse
+from pat_graph.program.doctests import example_tests
 from pat_graph.sandbox.compare import same_output
 
 

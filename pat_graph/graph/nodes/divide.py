@@ -13,10 +13,9 @@ import ast
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
 from pat_graph.graph.nodes.asking import ask_until_usable
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.program import parse as codeparse
 
 
 def target_name(problem: dict[str, Any]) -> str:

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
-from pat_graph.models.calls import sample
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.models.calls import sample
+from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
 
 

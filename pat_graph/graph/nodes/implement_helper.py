@@ -8,8 +8,8 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from pat_graph.program import parse as codeparse
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.program import parse as codeparse
 
 MAX_CONTEXT_CHARS = 3000
 

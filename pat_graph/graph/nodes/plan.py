@@ -8,10 +8,9 @@ from dataclasses import asdict
 from typing import Any
 
 from pat_graph.graph import prompts
-
-from pat_graph.program import parse as codeparse
 from pat_graph.graph.nodes.asking import ask_until_usable
 from pat_graph.graph.nodes.deps import Deps
+from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 
 

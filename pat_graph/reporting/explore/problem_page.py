@@ -13,7 +13,15 @@ from typing import Any
 
 from pat_graph.models.cost import request_count
 from pat_graph.reporting.explore.data import ProblemData, RunData
-from pat_graph.reporting.explore.render import code_block, esc, format_test, json_script, page, usd, yes_no
+from pat_graph.reporting.explore.render import (
+    code_block,
+    esc,
+    format_test,
+    json_script,
+    page,
+    usd,
+    yes_no,
+)
 from pat_graph.reporting.explore.svg import policy_graph, policy_svg
 from pat_graph.reporting.explore.tree import FunctionTree, verdicts_of
 

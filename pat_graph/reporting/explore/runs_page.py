@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from pat_graph.reporting.explore.data import ProblemData, RunData
-from pat_graph.reporting.explore.render import esc, flatten, json_script, page, pct, slug, usd, yes_no
+from pat_graph.reporting.explore.render import (
+    esc,
+    flatten,
+    json_script,
+    page,
+    pct,
+    slug,
+    usd,
+    yes_no,
+)
 from pat_graph.reporting.explore.svg import pareto_svg
 
 _COLUMNS = (

@@ -1,7 +1,7 @@
 """Inline SVG drawings: the cost/Pass@1 Pareto plot and a policy's graph with the path taken.
 
-The policy graph is laid out here from `pat_graph.graph.diagrams.drawable(policy)` (the same nodes and
-edges the Mermaid text is made of) instead of loading Mermaid's JavaScript, which would need a
+The policy graph is laid out here from `pat_graph.graph.diagrams.drawable(policy)` (the same nodes
+and edges the Mermaid text is made of) instead of loading Mermaid's JavaScript, which would need a
 download. Layout: rank = longest path from START over the edges that are not back edges of a
 depth-first walk; back edges (compose -> verify) are drawn as curves on the right.
 """
@@ -33,8 +33,8 @@ def policy_graph(
 def _policy_graph(
     policy: str, budgets_json: str
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
-    from pat_graph.models.calls import RoleModel
     from pat_graph.graph.policies import build_graph
+    from pat_graph.models.calls import RoleModel
 
     budgets = json.loads(budgets_json)
     # A role without a client: building a graph never calls a model, and skipping a chat model
