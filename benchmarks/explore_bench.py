@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _fakes import InstantSandbox, LatencyChatModel, instant_judge, is_hard, synthetic_task
 
 from pat_graph.benchmarks.types import Benchmark
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.runner import run_benchmark
 from tests.support.browser import Browser
 

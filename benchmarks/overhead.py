@@ -41,7 +41,7 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from pat_graph.benchmarks.types import Benchmark
 from pat_graph.graph.policies import build_graph
 from pat_graph.graph.solve import initial_state, result_from_state
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.runner import run_benchmark, thread_id
 from pat_graph.runs.store import open_db
 

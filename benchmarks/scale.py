@@ -33,7 +33,7 @@ from _fakes import (
 )
 
 from pat_graph.benchmarks.types import Benchmark
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.progress import Progress
 from pat_graph.runs.runner import prune_run, run_benchmark
 

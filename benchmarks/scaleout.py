@@ -43,7 +43,7 @@ from _fakes import (  # noqa: E402
 )
 
 from pat_graph.benchmarks.types import Benchmark  # noqa: E402
-from pat_graph.models.calls import RoleModel  # noqa: E402
+from pat_graph.models.roles import RoleModel  # noqa: E402
 from pat_graph.runs.runner import run_benchmark  # noqa: E402
 
 PROFILE = "strict"  # the synthetic call pattern is the strict profile's (see overhead.py)

@@ -22,7 +22,7 @@ _EXPORTS: dict[str, str] = {
     "PatError": "pat_graph.errors",
     "Problem": "pat_graph.problem",
     "Result": "pat_graph.graph.solve",
-    "RoleModel": "pat_graph.models.calls",
+    "RoleModel": "pat_graph.models.roles",
     "Sandbox": "pat_graph.sandbox",
     "TestOutcome": "pat_graph.sandbox",
     "TestReport": "pat_graph.sandbox",
@@ -105,7 +105,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.graph.budgets import POLICIES, Budgets
     from pat_graph.graph.policies import build_graph
     from pat_graph.graph.solve import Result, solve
-    from pat_graph.models.calls import RoleModel
     from pat_graph.models.config import ModelSpec, load_config, make_chat_model
+    from pat_graph.models.roles import RoleModel
     from pat_graph.problem import Problem
     from pat_graph.sandbox import Sandbox, TestOutcome, TestReport, run_tests, run_tests_sync

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from pat_graph.sandbox.base import ProblemKind, Test
+ProblemKind = Literal["function", "stdio"]
+
+# A "function" test is Python source run after the candidate in its namespace, or a call-style
+# mapping {"args": [...], "expected": ..., "atol": float?} applied to the entry point.
+# A "stdio" test is a mapping {"input": str, "output": str}.
+Test = str | Mapping[str, Any]
 
 
 @dataclass(frozen=True)

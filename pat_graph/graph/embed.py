@@ -26,7 +26,7 @@ from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import budgets_for
 from pat_graph.graph.policies import build_graph
 from pat_graph.graph.solve import Result, initial_state, result_from_state
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox
 

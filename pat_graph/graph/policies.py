@@ -36,7 +36,7 @@ from pat_graph.graph.routing import (
     route_after_verify,
 )
 from pat_graph.graph.state import SolveInput, SolveState
-from pat_graph.models.calls import RoleModel, as_role_model
+from pat_graph.models.roles import RoleModel, as_role_model
 from pat_graph.sandbox.base import Sandbox
 
 PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot

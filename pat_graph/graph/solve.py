@@ -11,8 +11,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from pat_graph.graph.events import EventCallback, run_with_events
 from pat_graph.graph.policies import build_graph
-from pat_graph.models.calls import RoleModel
 from pat_graph.models.cost import request_count, summarize, total_cost
+from pat_graph.models.roles import RoleModel
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox
 

@@ -12,15 +12,14 @@ import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from pat_graph.errors import LLMCallError, PatError
 from pat_graph.models.cost import ledger_entry
 from pat_graph.models.responses import current_book
+from pat_graph.models.roles import RoleModel, endpoint
 from pat_graph.models.thinking import strip_think, with_no_think
 
 CallSink = Callable[[dict[str, Any]], Awaitable[None]]
@@ -28,41 +27,6 @@ CallSink = Callable[[dict[str, Any]], Awaitable[None]]
 # it to the run database): a node that fails later, or a crash, then cannot hide what was paid.
 _CALL_SINK: ContextVar[CallSink | None] = ContextVar("pat_graph_call_sink", default=None)
 DEFAULT_EMPTY_RETRIES = 2
-
-
-@dataclass(frozen=True)
-class RoleModel:
-    """A chat model as one role uses it: the client, the name prices are keyed by, and prices."""
-
-    chat: BaseChatModel
-    name: str
-    input_price: float | None = None  # USD per 1M input tokens; None: unknown, so is the cost
-    output_price: float | None = None  # USD per 1M output tokens
-    no_think: bool = False  # "/no_think" starts the system prompt (see pat_graph.models.thinking)
-    cached_input_price: float | None = None  # USD per 1M cached input tokens; None: input price
-
-
-def model_name(chat: BaseChatModel) -> str:
-    for attr in ("model_name", "model", "name"):
-        value = getattr(chat, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(chat).__name__
-
-
-def as_role_model(
-    model: BaseChatModel | RoleModel, prices: Mapping[str, tuple[float, float]] | None = None
-) -> RoleModel:
-    if isinstance(model, RoleModel):
-        return model
-    if not isinstance(model, BaseChatModel):
-        raise TypeError(
-            f"expected a LangChain chat model or RoleModel, got {type(model).__name__}; "
-            "pass e.g. langchain_openai.ChatOpenAI(base_url=..., model=...)"
-        )
-    name = model_name(model)
-    price_in, price_out = (prices or {}).get(name, (None, None))
-    return RoleModel(model, name, price_in, price_out)
 
 
 @contextmanager
@@ -74,15 +38,6 @@ def record_calls(sink: CallSink) -> Iterator[None]:
         yield
     finally:
         _CALL_SINK.reset(token)
-
-
-def endpoint(chat: Any) -> str:
-    """The server address of a chat model, for error messages ("?" when it has none)."""
-    for attr in ("openai_api_base", "base_url"):
-        value = getattr(chat, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return "?"
 
 
 def _explain(exc: Exception) -> str:

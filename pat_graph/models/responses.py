@@ -33,11 +33,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from pat_graph.errors import ConfigError, PatError
+from pat_graph.errors import PatError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -100,7 +99,7 @@ def request_identity(
     model: Any, messages: Sequence[Any], *, temperature: float, seed: int | None
 ) -> dict[str, Any]:
     """What determines an answer, except `n` and the position (see the module docstring)."""
-    from pat_graph.models.calls import model_name
+    from pat_graph.models.roles import model_name
 
     chat = model.chat
     max_tokens = getattr(chat, "max_tokens", None)
@@ -195,40 +194,6 @@ async def load_source(conn: Any, lock: asyncio.Lock, run: str, where: str) -> So
         rows = await cursor.fetchall()
     for task_id, key, position, texts, usage in rows:
         source.add(task_id, key, _Row(int(position), json.loads(texts), json.loads(usage)))
-    return source
-
-
-async def open_source(spec: str, db_path: str | Path, run: str) -> Source:
-    """`--replay DB_OR_RUN` / `--pair-with RUN`: a run name in this run's database, or a path to
-    another database (then its run named like this one, or its only run; `FILE::RUN` picks one).
-    """
-    from pat_graph.runs.store import Store, open_db
-
-    path, _, wanted = spec.partition("::")
-    own = not Path(path).is_file() or Path(path).resolve() == Path(db_path).resolve()
-    file = Path(db_path) if own and not wanted else Path(path)
-    name = spec if own and not wanted else wanted
-    if own and not wanted and not Path(db_path).is_file():
-        raise ConfigError(f"--replay/--pair-with {spec}: no run database at {db_path}")
-    conn = await open_db(file, create=False)
-    try:
-        store = Store(conn)
-        await store.setup()
-        await setup(conn, store.lock)
-        runs = [r.name for r in await store.list_runs()]
-        if not name:
-            name = run if run in runs else (runs[0] if len(runs) == 1 else "")
-            if not name:
-                raise ConfigError(
-                    f"{file} holds runs {', '.join(runs) or 'none'}; name one as {file}::RUN"
-                )
-        if name not in runs:
-            raise ConfigError(
-                f"no run {name!r} in {file} to answer from; known: {', '.join(runs) or 'none'}"
-            )
-        source = await load_source(conn, store.lock, name, str(file))
-    finally:
-        await conn.close()
     return source
 
 

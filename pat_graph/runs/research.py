@@ -14,10 +14,52 @@ from typing import Any
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.nodes.finalize import final_answer
-from pat_graph.models.responses import Library, ProblemBook, open_source, scope, set_note, setup
+from pat_graph.models.responses import (
+    Library,
+    ProblemBook,
+    Source,
+    load_source,
+    scope,
+    set_note,
+    setup,
+)
 from pat_graph.models.spend import ProblemBudgetReached, SpendGuard, paid
+from pat_graph.runs.store import Store, open_db
 
 __all__ = ["ProblemBudgetReached", "ResearchOptions", "capped_state", "prepare", "scope"]
+
+
+async def open_source(spec: str, db_path: str | Path, run: str) -> Source:
+    """`--replay DB_OR_RUN` / `--pair-with RUN`: a run name in this run's database, or a path to
+    another database (then its run named like this one, or its only run; `FILE::RUN` picks one).
+    """
+    path, _, wanted = spec.partition("::")
+    own = not Path(path).is_file() or Path(path).resolve() == Path(db_path).resolve()
+    file = Path(db_path) if own and not wanted else Path(path)
+    name = spec if own and not wanted else wanted
+    if own and not wanted and not Path(db_path).is_file():
+        raise ConfigError(f"--replay/--pair-with {spec}: no run database at {db_path}")
+    conn = await open_db(file, create=False)
+    try:
+        store = Store(conn)
+        await store.setup()
+        await setup(conn, store.lock)
+        runs = [r.name for r in await store.list_runs()]
+        if not name:
+            name = run if run in runs else (runs[0] if len(runs) == 1 else "")
+            if not name:
+                raise ConfigError(
+                    f"{file} holds runs {', '.join(runs) or 'none'}; name one as {file}::RUN"
+                )
+        if name not in runs:
+            raise ConfigError(
+                f"no run {name!r} in {file} to answer from; known: {', '.join(runs) or 'none'}"
+            )
+        source = await load_source(conn, store.lock, name, str(file))
+    finally:
+        await conn.close()
+    return source
+
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import ConfigError
 from pat_graph.graph.policies import build_graph
 from pat_graph.graph.solve import Result, initial_state, result_from_state
-from pat_graph.models.calls import RoleModel, record_calls
+from pat_graph.models.calls import record_calls
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.runs.progress import Progress

@@ -62,8 +62,8 @@ async def _role_models(
     """The seeded chat model of each chosen role, generator first, with the embedded model
     server started in `stack` when a role runs on it: `run` and a joining worker
     (workers.py) must build their models alike to compute the same thing."""
-    from pat_graph.models.calls import RoleModel
     from pat_graph.models.config import make_chat_model
+    from pat_graph.models.roles import RoleModel
 
     local_url = None
     if any(s.is_local for s in chosen.values()):

@@ -10,14 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from pat_graph.problem import ProblemKind, Test
+
 TestStatus = Literal["pass", "fail", "timeout", "error"]
 CallStatus = Literal["ok", "error", "timeout"]
-ProblemKind = Literal["function", "stdio"]
 
-# A "function" test is Python source run after the candidate in its namespace, or a call-style
-# mapping {"args": [...], "expected": ..., "atol": float?} applied to the entry point.
-# A "stdio" test is a mapping {"input": str, "output": str}.
-Test = str | Mapping[str, Any]
 
 # A call for `run_calls`. Function kind: a Python expression evaluated in the candidate's namespace
 # after the candidate ran ("add(1, [2, 3])"), or {"args": [...], "kwargs": {...}} applied to the

@@ -77,7 +77,7 @@ async def test_codet_counts_real_assert_passes():
 
 async def test_a_run_under_the_funcoder_alias_is_recorded_as_pbt(tmp_path):
     from pat_graph.benchmarks import load_benchmark
-    from pat_graph.models.calls import RoleModel
+    from pat_graph.models.roles import RoleModel
     from pat_graph.reporting.report import load_summaries
     from pat_graph.runs.runner import run_benchmark
     from tests.support.fake_server import scripted_model, write_benchmark

@@ -15,7 +15,7 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.benchmarks.types import Task
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.runner import run_benchmark
 from pat_graph.sandbox import get_sandbox
 from pat_graph.testing import ScriptedChatModel, fenced, target_of

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from pat_graph import Problem, solve
-from pat_graph.models.calls import RoleModel
 from pat_graph.models.config import LOCAL, load_config, make_chat_model
 from pat_graph.models.cost import summarize
 from pat_graph.models.local import LocalServer, live_group_members
+from pat_graph.models.roles import RoleModel
 
 pytestmark = [
     pytest.mark.integration,

@@ -12,7 +12,7 @@ from pat_graph.benchmarks import load_benchmark
 from pat_graph.cli.parser import _parser
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import Budgets
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.reporting.report import format_table, load_summaries
 from pat_graph.runs.runner import run_benchmark
 from tests.support.fake_server import scripted_model, write_benchmark

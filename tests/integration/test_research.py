@@ -12,8 +12,8 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.graph.prompts import TRIAL_TASK
-from pat_graph.models.calls import RoleModel
 from pat_graph.models.config import ModelSpec, make_chat_model
+from pat_graph.models.roles import RoleModel
 from pat_graph.reporting.report import load_summaries
 from pat_graph.runs.research import ResearchOptions
 from pat_graph.runs.runner import run_benchmark

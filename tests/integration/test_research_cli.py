@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from pat_graph.cli import main
-from pat_graph.models.calls import RoleModel, sample
+from pat_graph.models.calls import sample
 from pat_graph.models.config import ModelSpec, make_chat_model
+from pat_graph.models.roles import RoleModel
 from tests.support.fake_server import GatedStub, write_benchmark, write_config
 from tests.support.openai_stub import OpenAIStub
 

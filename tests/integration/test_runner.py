@@ -9,7 +9,7 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.errors import ConfigError
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.reporting.report import load_summaries
 from pat_graph.runs.runner import prune_run, run_benchmark
 from pat_graph.testing import ScriptedChatModel

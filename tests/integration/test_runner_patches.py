@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.runs.runner import run_benchmark
 from pat_graph.testing import ScriptedChatModel, fenced
 

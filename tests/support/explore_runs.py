@@ -202,7 +202,7 @@ def budgets() -> dict[str, Any]:
 async def build_runs(folder: Path) -> Path:
     """A database with a PaT run and a standard run of the three problems; returns its path."""
     from pat_graph.benchmarks import load_benchmark
-    from pat_graph.models.calls import RoleModel
+    from pat_graph.models.roles import RoleModel
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
 

@@ -13,7 +13,8 @@ import pytest
 from langchain_core.messages import BaseMessage, HumanMessage
 
 from pat_graph.models.answer import Answer, AnswerChatModel
-from pat_graph.models.calls import RoleModel, sample
+from pat_graph.models.calls import sample
+from pat_graph.models.roles import RoleModel
 
 
 def usage(prompt: int, completion: int) -> dict[str, int]:

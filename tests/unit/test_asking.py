@@ -8,7 +8,7 @@ from langchain_core.messages import HumanMessage
 from pat_graph.graph.budgets import Budgets
 from pat_graph.graph.nodes.asking import ask_for_tests, ask_until_usable
 from pat_graph.graph.nodes.deps import Deps
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.testing import ScriptedChatModel
 
 ASK = [HumanMessage(content="write tests")]

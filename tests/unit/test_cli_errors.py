@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pat_graph.cli import main
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.reporting.report import format_table, summarize_run
 from pat_graph.runs.store import ResultRow, RunRecord
 from tests.support.bad_server import BadServer

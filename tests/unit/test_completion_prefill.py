@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from langchain_core.messages import HumanMessage
 
-from pat_graph.models.calls import RoleModel, sample
+from pat_graph.models.calls import sample
 from pat_graph.models.completion import CompletionChatModel
 from pat_graph.models.cost import summarize
+from pat_graph.models.roles import RoleModel
 from pat_graph.program.parse import extract_code
 from tests.support.openai_stub import OpenAIStub
 

@@ -9,7 +9,7 @@ import pytest
 
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.cli import main
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.reporting.plot import pareto_frontier
 from pat_graph.reporting.report import format_table
 from pat_graph.runs.runner import run_benchmark

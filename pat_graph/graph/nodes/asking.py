@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from langchain_core.messages import BaseMessage
 
 from pat_graph.graph.nodes.deps import Deps
-from pat_graph.models.calls import RoleModel, sample
+from pat_graph.models.calls import sample
+from pat_graph.models.roles import RoleModel
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pat_graph.graph.budgets import Budgets
-from pat_graph.models.calls import RoleModel
+from pat_graph.models.roles import RoleModel
 from pat_graph.sandbox.base import Sandbox
 
 

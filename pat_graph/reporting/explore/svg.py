@@ -34,7 +34,7 @@ def _policy_graph(
     policy: str, budgets_json: str
 ) -> tuple[tuple[str, ...], tuple[tuple[str, str, bool], ...]]:
     from pat_graph.graph.policies import build_graph
-    from pat_graph.models.calls import RoleModel
+    from pat_graph.models.roles import RoleModel
 
     budgets = json.loads(budgets_json)
     # A role without a client: building a graph never calls a model, and skipping a chat model
