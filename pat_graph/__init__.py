@@ -13,6 +13,8 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
+from pat_graph import _moved
+
 # public name -> module that defines it. Add an export here and in __all__.
 _EXPORTS: dict[str, str] = {
     "POLICIES": "pat_graph.graph.budgets",
@@ -68,20 +70,17 @@ __version__ = "0.1.0"
 
 
 class _Package(types.ModuleType):
-    """Keeps `pat_graph.solve` (and `judge`) the function, as the eager imports did: importing a
-    submodule sets the package attribute of the same name to the module, after it ran."""
+    """Keeps `pat_graph.solve` (and `judge`) the function: importing an old module path of the
+    same name (`pat_graph.solve`, see `_moved`) sets the package attribute to the module."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if (
-            name in _EXPORTS
-            and isinstance(value, types.ModuleType)
-            and value.__name__ == f"{__name__}.{name}"
-        ):
+        if name in _EXPORTS and isinstance(value, types.ModuleType):
             value = getattr(value, name)
         super().__setattr__(name, value)
 
 
 sys.modules[__name__].__class__ = _Package
+_moved.install()
 
 
 def __getattr__(name: str) -> Any:
