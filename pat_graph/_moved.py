@@ -91,4 +91,4 @@ class _OldPaths(importlib.abc.MetaPathFinder):
 
 def install() -> None:
     if not any(isinstance(f, _OldPaths) for f in sys.meta_path):
-        sys.meta_path.append(_OldPaths())
+        sys.meta_path.insert(0, _OldPaths())  # before PathFinder, which would load a copy
