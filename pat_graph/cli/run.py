@@ -8,7 +8,7 @@ import sys
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budget_args import _budgets, _with_profile
-from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
+from pat_graph.runs.setup import _load_benchmark, _probe, _role_models, unpriced_warnings
 
 
 async def _cmd_run_seeds(args: argparse.Namespace) -> int:
@@ -77,6 +77,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         if name is None:
             continue
         if name not in specs:
+            config.check_usable(name)  # its table has a ${NAME} that is not set here
             known = ", ".join(sorted(specs))
             raise ConfigError(
                 f"unknown model {name!r} for --{role}; known models: {known}. "
@@ -86,7 +87,9 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         chosen[role] = specs[name]
     if config.ignored:  # after the lookup: an unknown model's error already says this
         print(f"warning: {config.describe()}", file=sys.stderr)
-    from pat_graph.models.config import resolve_api_key
+    for line in unpriced_warnings(chosen.values(), config, args.max_cost_usd):
+        print(f"warning: {line}", file=sys.stderr)
+    from pat_graph.models.config import NO_KEY, resolve_api_key
 
     offline = None
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
@@ -102,7 +105,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if offline:
         import dataclasses
 
-        chosen = {r: dataclasses.replace(s, api_key_env=None) for r, s in chosen.items()}
+        chosen = {r: dataclasses.replace(s, api_key_env=NO_KEY) for r, s in chosen.items()}
     sandbox = get_sandbox(args.sandbox)
 
     async with contextlib.AsyncExitStack() as stack:
@@ -156,4 +159,3 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         print("re-run the same command to retry the errored problems", file=sys.stderr)
         return 1
     return 0
-
