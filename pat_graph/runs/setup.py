@@ -56,7 +56,7 @@ def unpriced_warnings(specs: Any, config: Any, max_cost_usd: float | None) -> li
     unknown, never $0 (models.cost). `--max-cost-usd` cannot be kept without them: an error."""
     lines = []
     for spec in {s.name: s for s in specs}.values():
-        if spec.input_price is not None and spec.output_price is not None:
+        if spec.has_prices:
             continue
         fix = (
             f"add input_price and output_price (USD per 1M tokens; 0 for a free server) to "
