@@ -44,12 +44,12 @@ def stages(policy: str, budgets: Budgets) -> list[Stage]:
     if policy == "pbt":
         conquers = int(CONQUER_ROUNDS * b.conquer_samples) * b.conquer_retries
         return [
-            Stage("divide", "planner", 1, 1, b.divide_retries, "nodes above max_depth"),
+            Stage("divide", "planner", 1, 1, b.divide_retries, "nodes at depth < max_depth"),
             Stage("conquer", "generator", b.conquer_samples, 1, conquers, "after the helpers"),
             Stage("inputs", "generator", 1, 1, b.test_retries, "when conquer gave samples"),
         ]
     plan = Stage("plan", "planner", 1, 0, b.plan_rounds * b.parse_retries,
-                 "after a failed trial, above max_depth")  # fmt: skip
+                 "after a failed trial, at depth < max_depth")  # fmt: skip
     return [trial, tests, plan] if writes_tests else [trial, plan]
 
 

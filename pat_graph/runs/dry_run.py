@@ -238,11 +238,12 @@ def format_estimate(e: Mapping[str, Any]) -> str:
             f"{s['fewest']}-{s['most']} requests  ({s['when']})"
         )
     fewest, most = e["per_problem"]["fewest"], e["per_problem"]["most"]
+    plans = any(s["name"] in ("plan", "divide") for s in e["stages"])
+    helpers = f", {e['helpers_per_plan']} helpers per plan" if plans else ""
     lines.append(
-        f"  per problem: {sum(fewest['requests'].values())} requests on the cheapest path, up to "
-        f"{sum(most['requests'].values()):,} at every limit ({e['helpers_per_plan']} helpers per "
-        f"plan); cost at most {usd(fewest['cost_usd'])} and {usd(most['cost_usd'])} "
-        "(answers counted at max_tokens)"
+        f"  per problem: {sum(fewest['requests'].values())} request(s) on the cheapest path, up "
+        f"to {sum(most['requests'].values()):,} at every limit{helpers}; cost at most "
+        f"{usd(fewest['cost_usd'])} and {usd(most['cost_usd'])} (answers counted at max_tokens)"
     )
     low, high = e["whole_run"]["fewest"], e["whole_run"]["most"]
     lines.append(
