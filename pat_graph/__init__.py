@@ -14,6 +14,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from pat_graph import _moved
+from pat_graph.version import __version__ as __version__
 
 # public name -> module that defines it. Add an export here and in __all__.
 _EXPORTS: dict[str, str] = {
@@ -65,8 +66,6 @@ __all__ = [
     "run_tests_sync",
     "solve",
 ]
-
-__version__ = "0.1.0"
 
 
 class _Package(types.ModuleType):

@@ -103,6 +103,11 @@ def _main(args: argparse.Namespace) -> int:
             from pat_graph.cli.results import _cmd_graph
 
             return _cmd_graph(args)
+        if args.command == "completion":  # issue 22 item 13
+            from pat_graph.cli.completion import script
+
+            print(script(_parser(), args.shell), end="")
+            return 0
         import asyncio
 
         return asyncio.run(_dispatch(args))
@@ -142,4 +147,3 @@ def _main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-

@@ -8,7 +8,9 @@ import sys
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budget_args import _budgets, _with_profile
-from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
+from pat_graph.runs.setup import _load_benchmark, _probe, _role_models, unpriced_warnings
+
+EXIT_BUDGET_STOP = 3  # --max-cost-usd stopped the run before every problem had started
 
 
 async def _cmd_run_seeds(args: argparse.Namespace) -> int:
@@ -20,11 +22,15 @@ async def _cmd_run_seeds(args: argparse.Namespace) -> int:
     if not seeds or args.seed is not None:
         raise ConfigError("--seeds takes a list like 0,1,2 and replaces --seed")
     code = 0
+    summaries: list[dict] = []  # --json: one list of every seed's summary
     for seed in seeds:
         one = argparse.Namespace(**{**vars(args), "seeds": None, "seed": seed,
-                                    "run_name": f"{args.run_name}-seed{seed}"})  # fmt: skip
+                                    "run_name": f"{args.run_name}-seed{seed}",
+                                    "json_sink": summaries})  # fmt: skip
         print(f"run {one.run_name} (seed {seed})", file=sys.stderr)
         code = max(code, await _cmd_run(one))
+    if args.json:
+        _print_json(summaries)
     return code
 
 
@@ -57,7 +63,9 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     from pat_graph.runs.store import check_db_path, open_db
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
-    if not is_postgres_url(args.db) and check_db_path(args.db).exists():
+    if args.dry_run and not is_postgres_url(args.db):
+        check_db_path(args.db)  # read-only later (runs/dry_run.py): opening it here could write
+    elif not is_postgres_url(args.db) and check_db_path(args.db).exists():
         await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
@@ -77,6 +85,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         if name is None:
             continue
         if name not in specs:
+            config.check_usable(name)  # its table has a ${NAME} that is not set here
             known = ", ".join(sorted(specs))
             raise ConfigError(
                 f"unknown model {name!r} for --{role}; known models: {known}. "
@@ -86,7 +95,11 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         chosen[role] = specs[name]
     if config.ignored:  # after the lookup: an unknown model's error already says this
         print(f"warning: {config.describe()}", file=sys.stderr)
-    from pat_graph.models.config import resolve_api_key
+    for line in unpriced_warnings(chosen.values(), config, args.max_cost_usd):
+        print(f"warning: {line}", file=sys.stderr)
+    if args.dry_run:  # issue 22 item 13: before any key, server, sandbox or database is touched
+        return await _dry_run(args, benchmark, tasks, budgets, chosen)
+    from pat_graph.models.config import NO_KEY, resolve_api_key
 
     offline = None
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
@@ -102,7 +115,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if offline:
         import dataclasses
 
-        chosen = {r: dataclasses.replace(s, api_key_env=None) for r, s in chosen.items()}
+        chosen = {r: dataclasses.replace(s, api_key_env=NO_KEY) for r, s in chosen.items()}
     sandbox = get_sandbox(args.sandbox)
 
     async with contextlib.AsyncExitStack() as stack:
@@ -138,7 +151,10 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         from pat_graph.runs.workers import spawn_and_watch
 
-        return await spawn_and_watch(args)
+        code = await spawn_and_watch(args)
+        if args.json:
+            await _emit_json(args, None, code)
+        return code
     print(
         f"run {outcome.run}: {outcome.skipped + outcome.done}/{outcome.total} done "
         f"({outcome.done} now, {outcome.skipped} earlier), {outcome.errored} errored",
@@ -146,14 +162,57 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     )
     for task_id, message in outcome.errors.items():
         print(f"  errored {task_id}: {message.splitlines()[0][:200]}", file=sys.stderr)
-    if getattr(outcome, "budget_stopped", 0):
+    left = outcome.total - outcome.skipped - outcome.done - outcome.errored
+    code = 1 if outcome.errored else 0
+    if getattr(outcome, "budget_stopped", 0) and left > 0:
         print(
-            f"stopped at --max-cost-usd {args.max_cost_usd} (spent ${outcome.spent_usd:.6f}); "
-            "run again with a higher budget to go on",
+            f"stopped at --max-cost-usd {args.max_cost_usd} (spent ${outcome.spent_usd:.6f}) "
+            f"with {left} problems not started; run again with a higher budget to go on "
+            f"(exit code {EXIT_BUDGET_STOP})",
             file=sys.stderr,
         )
+        code = EXIT_BUDGET_STOP  # before errors: raising the budget also retries those
     if outcome.errored:
         print("re-run the same command to retry the errored problems", file=sys.stderr)
-        return 1
-    return 0
+    if args.json:
+        await _emit_json(args, outcome, code)
+    return code
 
+
+# ----- issue 22 item 13: --json and --dry-run --------------------------------------------------
+def _print_json(data: object) -> None:
+    import json
+
+    print(json.dumps(data, indent=2))
+
+
+def _json_out(args: argparse.Namespace, data: dict) -> None:
+    sink = getattr(args, "json_sink", None)  # --seeds prints one list at the end
+    if sink is not None:
+        sink.append(data)
+    else:
+        _print_json(data)
+
+
+async def _emit_json(args: argparse.Namespace, outcome: object, code: int) -> None:
+    from pat_graph.reporting.run_json import run_json
+
+    _json_out(args, await run_json(args.db, args.run_name, outcome, exit_code=code,
+                                   workers=args.workers))  # fmt: skip
+
+
+async def _dry_run(
+    args: argparse.Namespace, benchmark: object, tasks: list, budgets: dict, chosen: dict
+) -> int:
+    from pat_graph.graph.budgets import budgets_for
+    from pat_graph.runs.dry_run import estimate_run, format_estimate
+
+    estimate = await estimate_run(
+        run=args.run_name, db=args.db, benchmark=benchmark, tasks=tasks, policy=args.policy,
+        budgets=budgets_for(args.policy, budgets), models=chosen,
+    )  # fmt: skip
+    if args.json:
+        _json_out(args, estimate)
+    else:
+        print(format_estimate(estimate))
+    return 0

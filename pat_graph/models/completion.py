@@ -24,6 +24,7 @@ from pydantic import Field, SecretStr
 
 # add_usage, usage_metadata and combine_llm_outputs live with the shared chat-model plumbing;
 # they stay importable from here, where callers have always found them.
+import pat_graph.models.limits as limits
 from pat_graph.models.answer import (  # noqa: F401
     Answer,
     AnswerChatModel,
@@ -91,6 +92,7 @@ class CompletionChatModel(AnswerChatModel):
     # Open the answer's code fence for the model and stop at the closing one: a base model then
     # writes only code, and never rambles past its block (tokens are the cost metric).
     fence_prefill: str | None = None
+    limiter: Any = Field(default=None, exclude=True)  # rpm/tpm (limits.py), kept per request
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
@@ -138,23 +140,24 @@ class CompletionChatModel(AnswerChatModel):
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         async with openai.AsyncOpenAI(**self._client_args()) as client:
-            first = await retry_malformed(
-                lambda: client.completions.create(prompt=prompt, n=n, **params),
-                self.max_retries,
-            )
+
+            async def create(count: int, args: dict[str, Any]) -> Any:
+                reserve = limits.estimate(len(prompt), args.get("max_tokens"), count)
+                async with limits.request(self.limiter, reserve) as used:
+                    response = await retry_malformed(
+                        lambda: client.completions.create(prompt=prompt, n=count, **args),
+                        self.max_retries,
+                    )
+                    usage = response.usage.model_dump() if response.usage else None
+                    used(limits.reported_tokens(usage))
+                return response
+
+            first = await create(n, params)
             responses = [first]
             missing = n - len(first.choices)
             if missing > 0 and first.choices:
                 responses += await asyncio.gather(
-                    *(
-                        retry_malformed(
-                            lambda i=i: client.completions.create(
-                                prompt=prompt, n=1, **_reseed(params, i)
-                            ),
-                            self.max_retries,
-                        )
-                        for i in range(1, missing + 1)
-                    )
+                    *(create(1, _reseed(params, i)) for i in range(1, missing + 1))
                 )
         return _answers(responses, prefill, n)
 

@@ -13,15 +13,20 @@ says what to fix), and two wire-level traps must be handled in one place:
 Retries of transport errors (connection errors, 408/409/429/5xx) happen in exactly one layer:
 the OpenAI client inside the chat model, `max_retries` times with backoff. Graphs must not add a
 RetryPolicy for these errors on top, or a flaky server gets (1 + r) * (1 + r') attempts.
+
+Where the file comes from (`find_config`): `--config`, else `$PAT_GRAPH_CONFIG`, else `./pat.toml`,
+else the user config dir. `${NAME}` in string values is expanded (pat_graph.models.substitute).
+A model's `rpm` / `tpm` limits are kept by pat_graph.models.limits on every request it sends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -31,7 +36,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
+from pydantic import Field
 
+import pat_graph.models.limits as limits
 from pat_graph.errors import ConfigError
 from pat_graph.models.completion import (
     CompletionChatModel,
@@ -39,23 +46,29 @@ from pat_graph.models.completion import (
     combine_llm_outputs,
     retry_malformed,
 )
+from pat_graph.models.substitute import UnsetVariable, expand, line_finder, redact
 
 Api = Literal["chat", "completion"]
 LOCAL = "local"
 DEFAULT_CONFIG = "pat.toml"
+CONFIG_ENV = "PAT_GRAPH_CONFIG"  # the config file when --config is not given
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"  # api_key_env when a table sets none (see resolve_api_key)
+NO_KEY = ""  # api_key_env = "": the server takes no key, never send one
+KEY_PLACEHOLDER = "not-needed"
 _OPENAI_HOSTS = {"api.openai.com"}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model endpoint. Prices are USD per 1M tokens, as providers publish them."""
+    """One model endpoint. Prices are USD per 1M tokens, as providers publish them; None when
+    the config gives none (its requests' cost is then unknown, never $0)."""
 
     name: str
     base_url: str | None
     model: str
-    input_price: float
-    output_price: float
+    input_price: float | None
+    output_price: float | None
     api_key_env: str | None = None
     api: Api = "chat"
     max_tokens: int = 1024
@@ -64,9 +77,17 @@ class ModelSpec:
     context_window: int | None = None
     stop: tuple[str, ...] = ()
     cached_input_price: float | None = None  # USD per 1M cached prompt tokens; None: input price
+    rpm: int | None = None  # requests per minute at most (pat_graph.models.limits)
+    tpm: int | None = None  # tokens per minute at most
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
+    def cost(self, input_tokens: int, output_tokens: int) -> float | None:
+        if self.input_price is None or self.output_price is None:
+            return None
         return (input_tokens * self.input_price + output_tokens * self.output_price) / 1e6
+
+    @property
+    def has_prices(self) -> bool:
+        return self.input_price is not None and self.output_price is not None
 
     @property
     def is_local(self) -> bool:
@@ -89,7 +110,8 @@ LOCAL_SPEC = ModelSpec(
 _FIELDS: dict[str, str] = {
     "base_url": 'the server\'s OpenAI-compatible root, e.g. base_url = "http://localhost:8000/v1"',
     "model": 'the model id the server expects, e.g. model = "Qwen/Qwen3-8B"',
-    "api_key_env": 'the NAME of an env var holding the key, e.g. api_key_env = "OPENAI_API_KEY"',
+    "api_key_env": 'the NAME of an env var holding the key, e.g. api_key_env = "OPENAI_API_KEY" '
+    '(default: OPENAI_API_KEY; "" for a server that takes no key)',
     "api": 'api = "chat" (chat models) or api = "completion" (base models)',
     "input_price": "USD per 1M input tokens from the provider's price page (0 if self-hosted)",
     "output_price": "USD per 1M output tokens from the provider's price page (0 if self-hosted)",
@@ -99,33 +121,90 @@ _FIELDS: dict[str, str] = {
     "context_window": "the model's context size in tokens, a positive integer",
     "stop": 'a list of stop strings, e.g. stop = ["\\n### "]',
     "cached_input_price": "USD per 1M cached prompt tokens (the input price when absent)",
+    "rpm": "the most requests per minute this run may send the model, an integer >= 1",
+    "tpm": "the most tokens (prompt + answer) per minute, an integer >= 1",
 }
-_REQUIRED = ("base_url", "model", "input_price", "output_price")
+_REQUIRED = ("base_url", "model")
 
 
 @dataclass(frozen=True)
 class ConfigFile:
-    """What `read_config` found: the specs, the file read (None: none found), ignored tables."""
+    """What `read_config` found: the specs, the file read (None: none found), where it looked,
+    ignored tables, and models that cannot be built here (a `${NAME}` whose variable is unset)."""
 
     specs: dict[str, ModelSpec]
     file: Path | None
-    looked_for: Path
+    looked_for: tuple[Path, ...]
     ignored: tuple[str, ...] = ()
+    source: str = ""  # how the file was found, e.g. "named by PAT_GRAPH_CONFIG"
+    unusable: dict[str, str] = field(default_factory=dict)  # model name -> why
 
     def describe(self) -> str:
         """One sentence for error messages: which file was read and what in it was ignored."""
         if self.file is None:
+            looked = ", then ".join(str(p) for p in self.looked_for)
             return (
-                f"no config file was found ({self.looked_for} does not exist; "
-                "pass --config FILE or create pat.toml)"
+                f"no config file was found (looked for {looked}; pass --config FILE, set "
+                f"{CONFIG_ENV}, or create pat.toml)"
             )
-        text = f"read {self.file}"
+        text = f"read {self.file} ({self.source})"
         if self.ignored:
             typo = any(t.split(".")[0] == "model" for t in self.ignored)
             hint = " (model tables are [models.NAME])" if typo else ""
             tables = ", ".join(f"[{t}]" for t in self.ignored)
             text += f", which has table(s) pat-graph ignores: {tables}{hint}"
         return text
+
+    def check_usable(self, name: str) -> None:
+        """Raise why model `name` cannot be used here, when its table has an unset variable."""
+        if name in self.unusable:
+            raise ConfigError(self.unusable[name])
+
+
+class _Specs(dict):  # type: ignore[type-arg]
+    """The specs by name; asking for a model whose table has an unset `${NAME}` raises why."""
+
+    unusable: dict[str, str]
+
+    def __missing__(self, name: str) -> ModelSpec:
+        if name in self.unusable:
+            raise ConfigError(self.unusable[name])
+        raise KeyError(name)
+
+
+def user_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/pat-graph/pat.toml`, default `~/.config/pat-graph/pat.toml` (a relative
+    XDG_CONFIG_HOME is ignored, as the XDG spec says)."""
+    base = os.environ.get("XDG_CONFIG_HOME", "")
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".config"
+    return root / "pat-graph" / DEFAULT_CONFIG
+
+
+def find_config(path: str | Path | None = None) -> tuple[Path | None, str, tuple[Path, ...]]:
+    """(file or None, how it was found, the places looked at), in this order: `path`
+    (--config), $PAT_GRAPH_CONFIG, ./pat.toml, the user config dir. A file named by --config or
+    the variable must exist; the two default places may be absent."""
+    if path is not None:
+        return _named(Path(path), "given by --config", "check --config")
+    env = os.environ.get(CONFIG_ENV, "")
+    if env:
+        return _named(Path(env), f"named by {CONFIG_ENV}", f"check {CONFIG_ENV} or pass --config")
+    places = ((Path.cwd() / DEFAULT_CONFIG, "found in the working directory"),
+              (user_config_path(), "found in the user config dir"))  # fmt: skip
+    for file, source in places:
+        if file.is_dir():
+            raise ConfigError(f"{file}: is a directory, not a config file ({source})")
+        if file.exists():
+            return file, source, tuple(p for p, _ in places)
+    return None, "", tuple(p for p, _ in places)
+
+
+def _named(file: Path, source: str, fix: str) -> tuple[Path, str, tuple[Path, ...]]:
+    if not file.exists():
+        raise ConfigError(f"{file}: config file not found ({source}); {fix}")
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a directory, not a config file ({source}); {fix}")
+    return file, source, (file,)
 
 
 def load_config(path: str | Path | None = None) -> dict[str, ModelSpec]:
@@ -139,17 +218,14 @@ def load_config(path: str | Path | None = None) -> dict[str, ModelSpec]:
 
 def read_config(path: str | Path | None = None) -> ConfigFile:
     """`load_config` plus what a message about a missing model needs to say."""
-    explicit = path is not None
-    file = Path(path) if path is not None else Path.cwd() / DEFAULT_CONFIG
-    specs: dict[str, ModelSpec] = {LOCAL: LOCAL_SPEC}
-    if not file.exists():
-        if explicit:
-            raise ConfigError(f"{file}: config file not found; check --config")
-        return ConfigFile(specs, None, file)
-    if file.is_dir():
-        raise ConfigError(f"{file}: is a directory, not a config file; check --config")
+    file, source, looked_for = find_config(path)
+    specs = _Specs({LOCAL: LOCAL_SPEC})
+    specs.unusable = {}
+    if file is None:
+        return ConfigFile(specs, None, looked_for, unusable=specs.unusable)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        text = file.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc}); fix the syntax") from exc
     models = data.get("models", {})
@@ -163,7 +239,10 @@ def read_config(path: str | Path | None = None) -> ConfigFile:
             )
         if not isinstance(table, dict):
             raise ConfigError(f"{file}: models.{name} must be a table: [models.{name}]")
-        specs[name] = _parse_spec(file, name, table)
+        try:
+            specs[name] = _expanded_spec(file, text, name, table)
+        except UnsetVariable as exc:  # an error only when a run uses this model
+            specs.unusable[name] = str(exc)
     ignored: list[str] = []
     for key, value in data.items():
         if key == "models":
@@ -172,7 +251,17 @@ def read_config(path: str | Path | None = None) -> ConfigFile:
             isinstance(value, dict) and value and all(isinstance(v, dict) for v in value.values())
         )
         ignored += [f"{key}.{sub}" for sub in value] if subtables else [key]
-    return ConfigFile(specs, file, file, tuple(ignored))
+    return ConfigFile(specs, file, looked_for, tuple(ignored), source, specs.unusable)
+
+
+def _expanded_spec(file: Path, text: str, name: str, table: dict[str, Any]) -> ModelSpec:
+    """`_parse_spec` after `${NAME}` expansion; its messages never show an expanded value."""
+    where = f"{file}: [models.{name}]"
+    expanded, used = expand(table, where=where, line_of=line_finder(text, name))
+    try:
+        return _parse_spec(file, name, expanded)
+    except ConfigError as exc:
+        raise ConfigError(redact(str(exc), used)) from None
 
 
 def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
@@ -196,15 +285,14 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
     if not isinstance(model, str) or not model.strip():
         raise bad("model", "must be a non-empty string")
     key_env = table.get("api_key_env")
-    if key_env is not None and (not isinstance(key_env, str) or not _ENV_NAME.match(key_env)):
+    if key_env not in (None, NO_KEY) and (
+        not isinstance(key_env, str) or not _ENV_NAME.match(key_env)
+    ):
         raise bad("api_key_env", f"is not an environment variable name ({key_env!r})")
     api = table.get("api", "chat")
     if api not in ("chat", "completion"):
         raise bad("api", f"is {api!r}, unknown")
-    prices = {k: _number(table[k], minimum=0.0) for k in ("input_price", "output_price")}
-    for key, value in prices.items():
-        if value is None:
-            raise bad(key, f"must be a number >= 0 (got {table[key]!r})")
+    prices = _prices(table, bad)
     max_tokens = _integer(table.get("max_tokens", 1024), minimum=1)
     if max_tokens is None:
         raise bad("max_tokens", f"must be an integer >= 1 (got {table['max_tokens']!r})")
@@ -223,12 +311,13 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
     stop = table.get("stop", [])
     if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
         raise bad("stop", "must be a list of non-empty strings")
+    rpm, tpm = (_rate_limit(table, key, bad) for key in ("rpm", "tpm"))
     return ModelSpec(
         name=name,
         base_url=base_url.rstrip("/"),
         model=model,
-        input_price=float(prices["input_price"] or 0.0),
-        output_price=float(prices["output_price"] or 0.0),
+        input_price=prices["input_price"],
+        output_price=prices["output_price"],
         api_key_env=key_env,
         api=api,
         max_tokens=max_tokens,
@@ -237,7 +326,34 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         context_window=window,
         stop=tuple(stop),
         cached_input_price=None if cached_price is None else float(cached_price),
+        rpm=rpm,
+        tpm=tpm,
     )
+
+
+def _prices(table: dict[str, Any], bad: Any) -> dict[str, float | None]:
+    """Both prices, or neither: a model without prices can be defined (a run that uses it
+    records its requests' cost as unknown, never $0, and `run` warns); one price alone is a typo.
+    """
+    keys = ("input_price", "output_price")
+    given = [k for k in keys if k in table]
+    if not given:
+        return dict.fromkeys(keys)
+    if len(given) == 1:
+        missing = next(k for k in keys if k not in table)
+        raise bad(missing, f"is missing while {given[0]} is set (give both prices, or neither)")
+    prices = {k: _number(table[k], minimum=0.0) for k in keys}
+    for key, value in prices.items():
+        if value is None:
+            raise bad(key, f"must be a number >= 0 (got {table[key]!r})")
+    return prices
+
+
+def _rate_limit(table: dict[str, Any], key: str, bad: Any) -> int | None:
+    value = table.get(key)
+    if value is not None and _integer(value, minimum=1) is None:
+        raise bad(key, f"must be an integer >= 1 (got {value!r})")
+    return value
 
 
 def _number(value: object, *, minimum: float) -> float | None:
@@ -252,21 +368,73 @@ def _integer(value: object, *, minimum: int) -> int | None:
     return value
 
 
-def resolve_api_key(spec: ModelSpec) -> str:
-    """The key from the named env var; a placeholder when none is configured.
+def key_env_of(spec: ModelSpec, base_url: str | None = None) -> str | None:
+    """The environment variable the key is read from: `api_key_env`, else OPENAI_API_KEY; None
+    when no key is sent (`api_key_env = ""`, or none set and the server is on loopback)."""
+    if spec.api_key_env is not None:
+        return spec.api_key_env or None
+    url = base_url or spec.base_url
+    if url is None or is_loopback(url):
+        return None
+    return DEFAULT_KEY_ENV
 
-    The placeholder matters: without it the OpenAI client would fall back to OPENAI_API_KEY
-    and send the user's OpenAI key to whatever server base_url points at.
+
+def resolve_api_key(spec: ModelSpec, base_url: str | None = None) -> str:
+    """The key to send, from `key_env_of`'s variable; a placeholder when no key is sent.
+
+    Without `api_key_env` the key is $OPENAI_API_KEY, as in OpenAI's own client, except for a
+    server on loopback (a local vLLM, Ollama, llama.cpp): it gets the placeholder, as before
+    the default existed, so a local server never receives the user's OpenAI key and a missing
+    OPENAI_API_KEY never breaks it. For other hosts an unset default variable is an error only
+    at api.openai.com (which always needs a key); elsewhere the placeholder goes out and the
+    start-up probe reports a server that refuses it, naming the variable (setup._probe).
+    The placeholder matters: the OpenAI client would otherwise read OPENAI_API_KEY by itself.
     """
+    name = key_env_of(spec, base_url)
+    if name is None:
+        return KEY_PLACEHOLDER
+    key = os.environ.get(name, "")
+    if key:
+        return key
     if spec.api_key_env is None:
-        return "not-needed"
-    key = os.environ.get(spec.api_key_env, "")
-    if not key:
+        if urlparse(base_url or spec.base_url or "").hostname not in _OPENAI_HOSTS:
+            return KEY_PLACEHOLDER
         raise ConfigError(
-            f"model {spec.name!r}: environment variable {spec.api_key_env} is not set; "
-            f"export {spec.api_key_env}=<your key> (or remove api_key_env for keyless servers)"
+            f"model {spec.name!r}: environment variable {name} is not set (api_key_env "
+            f"defaults to it); export {name}=<your key>, or name another variable with "
+            f"api_key_env in [models.{spec.name}]"
         )
-    return key
+    raise ConfigError(
+        f"model {spec.name!r}: environment variable {name} is not set; export {name}=<your key> "
+        f'(or set api_key_env = "" for a server that takes no key)'
+    )
+
+
+def key_source(spec: ModelSpec) -> str:
+    """Where the key sent to `spec`'s server came from, for a message about a refused key."""
+    name = key_env_of(spec)
+    if spec.api_key_env:
+        return f"api_key_env = {spec.api_key_env!r}"
+    if spec.api_key_env == NO_KEY:
+        return 'api_key_env = "", so no key was sent'
+    if name is None:
+        return (
+            "no api_key_env, and a server on loopback gets no key unless api_key_env names "
+            "its variable"
+        )
+    state = "" if os.environ.get(name) else ", which is not set, so no key was sent"
+    return f"no api_key_env, so the key is ${name}{state}"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` points at this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlparse(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def sends_legacy_max_tokens(base_url: str | None) -> bool:
@@ -282,7 +450,8 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
             f"model {spec.name!r} has no server address: start it with "
             "pat_graph.models.local.LocalServer and pass base_url_override=server.base_url"
         )
-    api_key = resolve_api_key(spec)
+    api_key = resolve_api_key(spec, base_url)
+    limiter = limits.for_model(spec, base_url)
     if spec.api == "completion":
         return CompletionChatModel(
             model=spec.model,
@@ -293,6 +462,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
             max_retries=spec.max_retries,
             stop=list(spec.stop),
             fence_prefill="```python\n",
+            limiter=limiter,
         )
     return ChatOpenAICompat(
         model=spec.model,
@@ -304,6 +474,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
         stop=list(spec.stop) or None,
         stream_usage=True,
         legacy_max_tokens=sends_legacy_max_tokens(base_url),
+        limiter=limiter,
     )
 
 
@@ -311,6 +482,7 @@ class ChatOpenAICompat(ChatOpenAI):
     """ChatOpenAI whose max-tokens limit and `n` hold on llama.cpp-style servers too."""
 
     legacy_max_tokens: bool = False
+    limiter: Any = Field(default=None, exclude=True)  # rpm/tpm (limits.py), kept per request
 
     def _get_request_payload(self, input_: Any, *, stop: list[str] | None = None, **kwargs: Any):
         payload = super()._get_request_payload(input_, stop=stop, **kwargs)
@@ -332,8 +504,17 @@ class ChatOpenAICompat(ChatOpenAI):
         """Top up missing samples when the server ignored `n`; usage sums over requests."""
         base = super()._agenerate
 
+        prompt_chars = sum(len(str(m.content)) for m in messages)
+
         async def parent(*args: Any, **kw: Any) -> ChatResult:
-            return await retry_malformed(lambda: base(*args, **kw), self.max_retries)
+            samples = int(kw.get("n") or self.n or 1)
+            reserve = limits.estimate(
+                prompt_chars, kw.get("max_tokens") or self.max_tokens, samples
+            )
+            async with limits.request(self.limiter, reserve) as used:
+                result = await retry_malformed(lambda: base(*args, **kw), self.max_retries)
+                used(limits.reported_tokens((result.llm_output or {}).get("token_usage")))
+            return result
 
         result = await parent(messages, stop, run_manager, **kwargs)
         missing = int(kwargs.get("n") or self.n or 1) - len(result.generations)

@@ -29,7 +29,9 @@ def _probe(spec: Any, api_key: str) -> None:
             kind = response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
-            where = f"api_key_env = {spec.api_key_env!r}" if spec.api_key_env else "no api_key_env"
+            from pat_graph.models.config import key_source
+
+            where = key_source(spec)
             raise ConfigError(
                 f"model {spec.name!r}: {spec.base_url} refused the API key (HTTP {exc.code} "
                 f"{exc.reason}); check the key ([models.{spec.name}] has {where})"
@@ -47,6 +49,28 @@ def _probe(spec: Any, api_key: str) -> None:
             f"OpenAI-compatible API; fix base_url in [models.{spec.name}] (it is often the "
             "server's root followed by /v1)"
         )
+
+
+def unpriced_warnings(specs: Any, config: Any, max_cost_usd: float | None) -> list[str]:
+    """A line per model a run uses that has no prices: its requests' cost is recorded as
+    unknown, never $0 (models.cost). `--max-cost-usd` cannot be kept without them: an error."""
+    lines = []
+    for spec in {s.name: s for s in specs}.values():
+        if spec.has_prices:
+            continue
+        fix = (
+            f"add input_price and output_price (USD per 1M tokens; 0 for a free server) to "
+            f"[models.{spec.name}] ({config.describe()})"
+        )
+        if max_cost_usd is not None:
+            raise ConfigError(
+                f"--max-cost-usd needs prices, and model {spec.name!r} has none: {fix}"
+            )
+        lines.append(
+            f"model {spec.name!r} has no prices, so this run's cost is unknown for its "
+            f"requests (report counts them as cost_unknown_calls, never $0): {fix}"
+        )
+    return lines
 
 
 def _with_seed(chat: Any, seed: int | None) -> Any:
@@ -94,4 +118,3 @@ def _load_benchmark(name: str) -> Any:
             "(one problem a line)"
         )
     return load_benchmark(name)
-

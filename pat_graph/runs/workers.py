@@ -44,6 +44,7 @@ def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
     name = recorded.get("name")
     spec = config.specs.get(name)
     if spec is None:
+        config.check_usable(name)  # its table has a ${NAME} that is not set on this machine
         known = ", ".join(sorted(config.specs)) or "none"
         raise ConfigError(
             f"this run's {role} is model {name!r}, which this machine's config does not define "

@@ -20,6 +20,7 @@ MAX_LINES = 600
 LAYERS: dict[str, int] = {
     "pat_graph.errors": 0,
     "pat_graph.problem": 0,
+    "pat_graph.version": 0,
     "pat_graph.files": 0,
     "pat_graph.sandbox": 1,
     "pat_graph.program": 2,

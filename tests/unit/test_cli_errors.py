@@ -533,7 +533,8 @@ def test_model_table_typo_names_the_file_and_ignored_tables(workdir: Path, capsy
     )
     assert main(run_args()) == 2
     err = one_error_line(capsys.readouterr().err)
-    read = f"read {workdir / 'pat.toml'}, which has table(s) pat-graph ignores: [model.fake] "
+    read = (f"read {workdir / 'pat.toml'} (found in the working directory), which has table(s) "
+            "pat-graph ignores: [model.fake] ")  # fmt: skip
     assert read in err
     assert "(model tables are [models.NAME])" in err and "unknown model 'fake'" in err
 
