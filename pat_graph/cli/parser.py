@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="print graph nodes as they finish")
     run.add_argument("--no-progress", action="store_true")
     run.add_argument(
+        "--log-json", metavar="FILE",
+        help="append one JSON line per finished request and problem ('-': stdout; "
+        "docs/usage.md#event-log)",
+    )  # fmt: skip
+    run.add_argument(
         "--workers", type=int, default=1,
         help="worker processes on this machine, each with --concurrency (docs/scale-out.md)",
     )  # fmt: skip

@@ -31,6 +31,7 @@ from pat_graph.models.answer import (  # noqa: F401
     combine_llm_outputs,
     usage_metadata,
 )
+from pat_graph.models.transport import counting_client
 
 T = TypeVar("T")
 
@@ -137,7 +138,9 @@ class CompletionChatModel(AnswerChatModel):
     ) -> list[Answer]:
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
-        async with openai.AsyncOpenAI(**self._client_args()) as client:
+        # The counting client: retries and 429s reach the ledger (transport.py).
+        wire = counting_client()
+        async with openai.AsyncOpenAI(**self._client_args(), http_client=wire) as client:
             first = await retry_malformed(
                 lambda: client.completions.create(prompt=prompt, n=n, **params),
                 self.max_retries,

@@ -39,6 +39,7 @@ from pat_graph.models.completion import (
     combine_llm_outputs,
     retry_malformed,
 )
+from pat_graph.models.transport import counting_client
 
 Api = Literal["chat", "completion"]
 LOCAL = "local"
@@ -304,6 +305,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
         stop=list(spec.stop) or None,
         stream_usage=True,
         legacy_max_tokens=sends_legacy_max_tokens(base_url),
+        http_async_client=counting_client(),  # retries and 429s reach the ledger (transport.py)
     )
 
 

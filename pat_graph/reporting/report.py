@@ -15,6 +15,7 @@ from typing import Any
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
+from pat_graph.models.transport import wire_summary
 from pat_graph.reporting.research_report import format_rows, run_fields
 from pat_graph.runs.store import ResultRow, RunRecord
 
@@ -94,6 +95,8 @@ def summarize_run(
         "generated_false_positives": fp,
         "generated_false_positive_rate": _rate(fp, fp_total),
         "errors": {r.task_id: r.error for r in errored},
+        # issue 22: what the HTTP layer under the clients saw, per role (models/transport.py)
+        "http": wire_summary(calls if calls else ledger),
         # issue 14: intervals, paid vs represented cost, replay/pairing/budget notes
         **run_fields(rows, calls or [], notes or {}, problems, bool(has_plus)),
     }
@@ -184,6 +187,19 @@ def cost_text(s: Mapping[str, Any]) -> str:
     return text
 
 
+def http_rows(s: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Retries, 429s and failed requests per role (one line each; "none" when clean)."""
+    rows = []
+    for role, c in (s.get("http") or {}).items():
+        text = (
+            f"{c['retried_requests']} requests retried ({c['retries']} retries), "
+            f"{c['rate_limited']} rate-limited (429), {c['server_errors']} server errors (5xx), "
+            f"{c['connection_errors']} without answer, {c['failed_requests']} failed"
+        )
+        rows.append((f"{role} http", text if any(c.values()) else "no retries or errors"))
+    return rows
+
+
 def _profile_text(s: Mapping[str, Any]) -> str:
     """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
     profile = s.get("profile") or "- (recorded before profiles)"
@@ -228,6 +244,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 )
             )
         rows.append(("cost", cost_text(s)))
+        rows.extend(http_rows(s))
         rows.extend(format_rows(s))
         width = max(len(k) for k, _ in rows)
         lines = [f"run {s['run']}"] + [f"  {k:<{width}}  {v}" for k, v in rows]

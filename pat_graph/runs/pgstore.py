@@ -224,6 +224,21 @@ class PgStore:
         )
         return [call_entry(r["task_id"], r["entry"]) for r in rows]
 
+    async def calls_after(self, run: str, after: int) -> list[tuple[int, float, dict[str, Any]]]:
+        rows = await self._all(
+            "SELECT id, created, task_id, entry FROM calls WHERE run = %s AND id > %s ORDER BY id",
+            (run, after),
+        )
+        return [(r["id"], float(r["created"]), call_entry(r["task_id"], r["entry"])) for r in rows]
+
+    async def results_after(self, run: str, after: float) -> list[tuple[float, ResultRow]]:
+        rows = await self._all(
+            "SELECT finished, run, task_id, status, result, base, plus, error FROM results "
+            "WHERE run = %s AND finished > %s ORDER BY finished",
+            (run, after),
+        )
+        return [(float(r["finished"]), result_row(list(r.values())[1:])) for r in rows]
+
     async def delete_run(self, run: str) -> dict[str, int]:
         async def go(conn: Any) -> dict[str, int]:
             counts: dict[str, int] = {}

@@ -246,6 +246,24 @@ class Store:
             rows = await c.fetchall()
         return [call_entry(task_id, entry) for task_id, entry in rows]
 
+    async def calls_after(self, run: str, after: int) -> list[tuple[int, float, dict[str, Any]]]:
+        """(id, time, entry with task id) of the run's requests after call `after`, in order:
+        what a follower of the run (the --log-json event log) has not seen yet."""
+        query = "SELECT id, created, task_id, entry FROM calls WHERE run = ? AND id > ? ORDER BY id"
+        async with self.lock, self.conn.execute(query, (run, after)) as c:
+            rows = await c.fetchall()
+        return [(i, float(t), call_entry(task, e)) for i, t, task, e in rows]
+
+    async def results_after(self, run: str, after: float) -> list[tuple[float, ResultRow]]:
+        """(finished, row) of the run's results written after time `after`, oldest first."""
+        query = (
+            "SELECT finished, run, task_id, status, result, base, plus, error FROM results "
+            "WHERE run = ? AND finished > ? ORDER BY finished"
+        )
+        async with self.lock, self.conn.execute(query, (run, after)) as c:
+            rows = await c.fetchall()
+        return [(float(r[0]), result_row(r[1:])) for r in rows]
+
     async def delete_run(self, run: str) -> dict[str, int]:
         """Drop the run's settings, results and calls (checkpoints are the saver's to delete)."""
         counts: dict[str, int] = {}
