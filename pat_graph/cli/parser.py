@@ -67,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         help="paired Pass@1 difference with a 95%% CI, McNemar p, cost ratio",
     )  # fmt: skip
     rep.add_argument("--force", action="store_true", help="overwrite --plot FILE even if foreign")
+    rep.add_argument(
+        "--k", metavar="K[,K...]",
+        help="pass@k of --seeds groups (each seed one sample per task), e.g. 1,3",
+    )  # fmt: skip
 
     exp = sub.add_parser("export", help="write EvalPlus samples of a run")
     exp.add_argument("--run", required=True, dest="run_name")
@@ -79,6 +83,20 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--samples", required=True)
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--concurrency", type=int, default=2)
+    ev.add_argument(
+        "--only-sampled", action="store_true",
+        help="score only the tasks the samples name (else a missing task counts as failed)",
+    )  # fmt: skip
+    ev.add_argument(
+        "--k", metavar="K[,K...]",
+        help="pass@k to report, e.g. 1,10 (needs k samples per task; default 1,10,100 where "
+        "there are enough)",
+    )  # fmt: skip
+    ev.add_argument(
+        "--results", metavar="FILE.json",
+        help="also write EvalPlus's eval_results.json layout (every sample's verdict, pass@k)",
+    )  # fmt: skip
+    ev.add_argument("--force", action="store_true", help="overwrite --results even if foreign")
 
     gr = sub.add_parser("graph", help="draw a policy's graph")
     gr.add_argument("--policy", default="pat", choices=POLICY_CHOICES)

@@ -17,6 +17,7 @@ from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
 from pat_graph.models.transport import wire_summary
 from pat_graph.reporting.research_report import format_rows, run_fields
+from pat_graph.reporting.seed_groups import add_seed_groups, format_groups
 from pat_graph.runs.store import ResultRow, RunRecord
 
 
@@ -124,7 +125,10 @@ def add_relative_cost(summaries: list[dict[str, Any]], baseline: str | None) -> 
 
 
 async def load_summaries(
-    db_path: str | Path, runs: Sequence[str] | None = None, baseline: str | None = None
+    db_path: str | Path,
+    runs: Sequence[str] | None = None,
+    baseline: str | None = None,
+    ks: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
@@ -146,11 +150,14 @@ async def load_summaries(
         if not pg:
             await setup(store.conn, store.lock)
         summaries = []
+        results = {}
         for n in wanted:
             rows, calls = await store.results(n), await store.calls(n)
+            results[n] = rows
             extra = None if pg else await notes(store.conn, store.lock, n)
             summaries.append(summarize_run(records[n], rows, calls, extra))
     add_relative_cost(summaries, baseline)
+    add_seed_groups(summaries, list(records.values()), results, ks)  # issue 22: pass@k
     return summaries
 
 
@@ -249,7 +256,8 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
         width = max(len(k) for k, _ in rows)
         lines = [f"run {s['run']}"] + [f"  {k:<{width}}  {v}" for k, v in rows]
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    groups = format_groups(summaries)
+    return "\n\n".join([*blocks, groups] if groups else blocks)
 
 
 async def export_samples(
