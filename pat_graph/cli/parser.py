@@ -131,6 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     xp = sub.add_parser("explore", help="write a static HTML explorer of runs and solve trees")
     xp.add_argument("--db", default=DEFAULT_DB)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
-    xp.add_argument("--out", required=True, metavar="DIR")
+    xp.add_argument("--out", metavar="DIR", help="the site's folder (required without --watch)")
+    xp.add_argument(
+        "--watch", action="store_true",
+        help="serve the explorer on 127.0.0.1 and rewrite it as results land (Ctrl-C stops)",
+    )  # fmt: skip
+    xp.add_argument("--port", type=int, default=0, help="--watch's port (default: a free one)")
+    xp.add_argument(
+        "--interval", type=float, default=1.0, help="--watch: seconds between database polls"
+    )
     return p
 

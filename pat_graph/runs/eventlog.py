@@ -217,12 +217,16 @@ async def follow_run(db: str, run: str, path: str | None) -> AsyncIterator[None]
 
 
 async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None:
-    from pat_graph.runs.pgstore import open_run_store
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store
+    from pat_graph.runs.store import open_reader
 
+    # In this process the runner has the SQLite file open: only a reader that shares its locks
+    # (store.open_reader) may open it again.
+    opener = open_run_store if is_postgres_url(db) else open_reader
     while True:
         opened = False
         try:
-            async with open_run_store(db) as store:
+            async with opener(db) as store:
                 opened = True
                 follower = _Follower(store, run, log)
                 while not stop.is_set():
