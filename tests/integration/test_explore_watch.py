@@ -152,3 +152,36 @@ def test_static_site_never_loads_the_live_script(tmp_path: Path) -> None:
     assert LIVE_JS.is_file() and "fetch(" in LIVE_JS.read_text()
     assert not (Path(__file__).resolve().parents[2] / "pat_graph/reporting/explore/assets"
                 / "live.js").exists()  # fmt: skip
+
+
+def _shape(runs) -> dict:
+    """What the pages show of each problem: verdicts, the solve tree's functions and stages,
+    and the bill."""
+    out = {}
+    for r in runs:
+        for p in r.problems:
+            functions = p.tree.functions() if p.tree else []
+            out[(r.name, p.task_id)] = (
+                p.status, p.base, len(p.ledger),
+                sorted((f.name, f.depth, tuple(s["kind"] for s in f.stages), f.final is not None)
+                       for f in functions),
+            )  # fmt: skip
+    return out
+
+
+async def test_explore_reads_a_postgresql_run_store_as_it_reads_sqlite(
+    tmp_path: Path, pg_url: str
+) -> None:
+    from pat_graph.reporting.explore.data import load_runs
+    from pat_graph.reporting.explore.site import write_site
+    from tests.support.explore_runs import EXPECTED_PAT, RUN_PAT, build_runs
+
+    sqlite_db = await build_runs(tmp_path)
+    await build_runs(tmp_path, pg_url)
+    lite, pg = await load_runs(sqlite_db), await load_runs(pg_url)
+    assert _shape(pg) == _shape(lite)
+    plan = next(p for r in pg if r.name == RUN_PAT for p in r.problems if p.task_id == "ex/plan")
+    assert len(plan.tree.functions()) == EXPECTED_PAT["ex/plan"]["function"]
+    index, _ = await write_site(pg_url, tmp_path / "site")
+    page = index.read_text()
+    assert "postgresql://postgres@" in page and RUN_PAT in page
