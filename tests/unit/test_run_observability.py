@@ -137,3 +137,25 @@ def test_log_json_refuses_a_file_that_is_not_an_event_log(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert "--log-json" in err and "not an event log" in err
     assert not files["db"].exists()  # refused before anything was created
+
+
+def test_the_documented_event_examples_are_what_the_log_writes() -> None:
+    """docs/usage.md's example lines use exactly the keys the event log writes."""
+    from pat_graph.runs.eventlog import _REQUEST_KEYS, problem_event, request_event
+    from pat_graph.runs.store import ResultRow
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "usage.md").read_text()
+    examples = [json.loads(line) for line in doc.splitlines() if line.startswith('{"event":')]
+    assert {e["event"] for e in examples} == {"request", "problem"}
+    written = {
+        "request": set(request_event("r", 1, 0.0, dict.fromkeys(_REQUEST_KEYS, 1))),
+        "problem": set(
+            problem_event("r", 0.0, ResultRow("r", "t", "done", {}, True, None, None), 0.0, 1)
+        ),
+    }
+    for example in examples:
+        assert set(example) <= written[example["event"]], example
+        if example["event"] == "problem":
+            assert set(example) == written["problem"]
+    for key in written["request"] | written["problem"]:
+        assert f"`{key}`" in doc, f"{key} is not documented"
