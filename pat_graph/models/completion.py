@@ -139,8 +139,8 @@ class CompletionChatModel(AnswerChatModel):
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
         # The counting client: retries and 429s reach the ledger (transport.py).
-        wire = counting_client()
-        async with openai.AsyncOpenAI(**self._client_args(), http_client=wire) as client:
+        http = counting_client()
+        async with openai.AsyncOpenAI(**self._client_args(), http_client=http) as client:
             first = await retry_malformed(
                 lambda: client.completions.create(prompt=prompt, n=n, **params),
                 self.max_retries,

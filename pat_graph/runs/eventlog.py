@@ -27,10 +27,12 @@ from pat_graph.errors import ConfigError
 
 SCHEMA_VERSION = 1
 POLL_S = 0.25
-# Rows can become visible slightly out of key order (concurrent writers, other machines' clocks
-# for finish times): each poll looks this far back and skips what it already logged.
-CALL_LOOKBACK = 500
-FINISH_LOOKBACK_S = 600.0
+# Rows can become visible slightly out of key order: a finish time is taken before its commit
+# waits for the write lock (and on other machines' clocks), and PostgreSQL transactions take call
+# ids before they commit. Each poll looks this far back and skips what it already logged (SQLite
+# gives call ids inside its one write lock, in commit order: no look back needed there).
+CALL_LOOKBACK = 64
+FINISH_LOOKBACK_S = 30.0
 _REQUEST_KEYS = (
     "role", "model", "purpose", "depth", "samples", "requests", "input_tokens", "output_tokens",
     "cost_usd", "usage_reported", "duration_s", "attempts", "retries", "rate_limited",
@@ -152,10 +154,12 @@ def problem_event(run: str, finished: float, row: Any, cost: float | None, calls
 class _Follower:
     """Turns the run's new calls and results into events, keeping per-problem cost totals."""
 
-    def __init__(self, store: Any, run: str, log: EventLog) -> None:
+    def __init__(self, store: Any, run: str, log: EventLog, *, pg: bool) -> None:
         self.store = store
         self.run = run
         self.log = log
+        self.call_lookback = CALL_LOOKBACK if pg else 0
+        self.finish_lookback = FINISH_LOOKBACK_S
         self.seen_calls = log.calls.setdefault(run, set())
         self.seen_results = log.results.setdefault(run, set())
         self.last_call = 0
@@ -166,7 +170,7 @@ class _Follower:
 
     async def poll(self) -> None:
         events: list[dict[str, Any]] = []
-        after = max(0, self.last_call - CALL_LOOKBACK)
+        after = max(0, self.last_call - self.call_lookback)
         for call_id, created, entry in await self.store.calls_after(self.run, after):
             if call_id in self.counted:
                 continue
@@ -179,7 +183,7 @@ class _Follower:
             if call_id not in self.seen_calls:
                 self.seen_calls.add(call_id)
                 events.append(request_event(self.run, call_id, created, entry))
-        since = max(0.0, self.last_finish - FINISH_LOOKBACK_S)
+        since = max(0.0, self.last_finish - self.finish_lookback)
         for finished, row in await self.store.results_after(self.run, since):
             self.last_finish = max(self.last_finish, finished)
             key = (row.task_id, finished)
@@ -222,13 +226,14 @@ async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None
 
     # In this process the runner has the SQLite file open: only a reader that shares its locks
     # (store.open_reader) may open it again.
-    opener = open_run_store if is_postgres_url(db) else open_reader
+    pg = is_postgres_url(db)
+    opener = open_run_store if pg else open_reader
     while True:
         opened = False
         try:
             async with opener(db) as store:
                 opened = True
-                follower = _Follower(store, run, log)
+                follower = _Follower(store, run, log, pg=pg)
                 while not stop.is_set():
                     with contextlib.suppress(Exception):  # busy or briefly gone: next poll
                         await follower.poll()

@@ -9,34 +9,21 @@ itself, the page reloading when the site was rewritten. Both run stores: SQLite 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.browser import Browser, find_chromium
+from tests.support.browser import Browser
 from tests.support.fake_server import GatedStub, write_benchmark, write_config
 
 pytestmark = pytest.mark.integration
 
 PROBLEMS = 8
 DONE_CELL = "document.querySelector('tr.run-row td:nth-child(7)').textContent"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if find_chromium() is None:
-        message = "chromium is not installed (Debian: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with Browser() as b:
-        yield b
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
