@@ -72,6 +72,7 @@ class TierResult:
     passed: bool
     message: str = ""
     slow: bool = False  # lost only to the clock (worth one retry on a loaded machine)
+    failed_input: int | None = None  # the input it stopped at (EvalPlus's fail_tests)
 
 
 def judge_tier(
@@ -89,9 +90,9 @@ def judge_tier(
     digests = digests or {}
     for i, outcome in enumerate(outcomes):
         if outcome.status == "timeout":
-            return TierResult(False, f"{tier} input #{i}: over the time limit", slow=True)
+            return TierResult(False, f"{tier} input #{i}: over the time limit", True, i)
         if outcome.status != "ok":
-            return TierResult(False, f"{tier} input #{i}: {outcome.message}"[:300])
+            return TierResult(False, f"{tier} input #{i}: {outcome.message}"[:300], False, i)
         if str(i) in digests:
             got = outcome.value.get("__digest__") if isinstance(outcome.value, dict) else None
             ok = got == digests[str(i)]
@@ -104,5 +105,5 @@ def judge_tier(
             except Exception:  # an output the oracle cannot handle is a wrong output
                 ok = False
         if not ok:
-            return TierResult(False, f"{tier} input #{i}: wrong output")
+            return TierResult(False, f"{tier} input #{i}: wrong output", False, i)
     return TierResult(True)

@@ -192,7 +192,8 @@ async def _judge_differential(task: Task, program: str, sandbox: Sandbox | None)
             if not result.slow:
                 break
         passed[tier] = result.passed
-        details[tier] = [{"status": "pass" if result.passed else "fail", "message": result.message}]
+        details[tier] = [{"status": "pass" if result.passed else "fail", "message": result.message,
+                          "timeout": result.slow, "input": result.failed_input}]  # fmt: skip
     plus = None if task.plus_inputs is None else passed["base"] and passed["plus"]
     return Verdict(base=passed["base"], plus=plus, details=details)
 

@@ -64,10 +64,21 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "explore":
         from pat_graph.reporting.explore import write_site
 
+        if args.watch:  # issue 22: the live view
+            from pat_graph.reporting.explore.watch import watch
+
+            return await watch(args.db, args.runs, args.out, port=args.port,
+                               interval=args.interval, announce=_announce)  # fmt: skip
+        if not args.out:
+            raise ConfigError("explore needs --out DIR (the site's folder), or --watch")
         index, seconds = await write_site(args.db, args.out, args.runs)
         print(f"explorer written in {seconds:.1f}s; open {index}")
         return 0
     raise AssertionError(args.command)
+
+
+def _announce(line: str) -> None:
+    print(line, flush=True)  # a script waiting for the address reads it at once
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="print graph nodes as they finish")
     run.add_argument("--no-progress", action="store_true", help=NO_PROGRESS_HELP)
     run.add_argument(
+        "--log-json", metavar="FILE",
+        help="append one JSON line per finished request and problem ('-': stdout; "
+        "docs/usage.md#event-log)",
+    )  # fmt: skip
+    run.add_argument(
         "--workers", type=int, default=1,
         help="worker processes on this machine, each with --concurrency (docs/scale-out.md)",
     )  # fmt: skip
@@ -91,6 +96,10 @@ def _parser() -> argparse.ArgumentParser:
         help="paired Pass@1 difference with a 95%% CI, McNemar p, cost ratio",
     )  # fmt: skip
     rep.add_argument("--force", action="store_true", help="overwrite --plot FILE even if foreign")
+    rep.add_argument(
+        "--k", metavar="K[,K...]",
+        help="pass@k of --seeds groups (each seed one sample per task), e.g. 1,3",
+    )  # fmt: skip
 
     exp = sub.add_parser("export", help="write EvalPlus samples of a run")
     exp.add_argument("--run", required=True, dest="run_name", help="the run to export")
@@ -107,6 +116,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     ev.add_argument("--concurrency", type=int, default=2, help="programs judged at once")
+    ev.add_argument(
+        "--only-sampled", action="store_true",
+        help="score only the tasks the samples name (else a missing task counts as failed)",
+    )  # fmt: skip
+    ev.add_argument(
+        "--k", metavar="K[,K...]",
+        help="pass@k to report, e.g. 1,10 (needs k samples per task; default 1,10,100 where "
+        "there are enough)",
+    )  # fmt: skip
+    ev.add_argument(
+        "--results", metavar="FILE.json",
+        help="also write EvalPlus's eval_results.json layout (every sample's verdict, pass@k)",
+    )  # fmt: skip
+    ev.add_argument("--force", action="store_true", help="overwrite --results even if foreign")
 
     gr = sub.add_parser("graph", help="draw a policy's graph")
     gr.add_argument("--policy", default="pat", choices=POLICY_CHOICES, help="the policy to draw")
@@ -146,7 +169,15 @@ def _parser() -> argparse.ArgumentParser:
     xp = sub.add_parser("explore", help="write a static HTML explorer of runs and solve trees")
     xp.add_argument("--db", default=DEFAULT_DB, help=DB_HELP)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
-    xp.add_argument("--out", required=True, metavar="DIR", help="the folder to write the site to")
+    xp.add_argument("--out", metavar="DIR", help="the site's folder (required without --watch)")
+    xp.add_argument(
+        "--watch", action="store_true",
+        help="serve the explorer on 127.0.0.1 and rewrite it as results land (Ctrl-C stops)",
+    )  # fmt: skip
+    xp.add_argument("--port", type=int, default=0, help="--watch's port (default: a free one)")
+    xp.add_argument(
+        "--interval", type=float, default=1.0, help="--watch: seconds between database polls"
+    )
 
     # issue 22 item 13: shell completion, generated from this parser (cli/completion.py)
     co = sub.add_parser("completion", help="print a shell completion script: bash or zsh")

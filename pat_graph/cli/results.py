@@ -21,7 +21,7 @@ async def _cmd_report(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2) if args.json else format_compare(result))
         return 0
 
-    summaries = await load_summaries(args.db, args.runs, args.baseline)
+    summaries = await load_summaries(args.db, args.runs, args.baseline, _ks(args.k))
     if args.plot:  # before printing anything: a refused --plot is the whole answer
         from pat_graph.files.outputs import check_output, looks_like_png
 
@@ -41,36 +41,75 @@ async def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _cmd_evaluate(args: argparse.Namespace) -> int:
-    import inspect
+def _ks(text: str | None) -> list[int] | None:
+    """--k 1,10 (None when not given: the defaults)."""
+    from pat_graph.benchmarks.passk import parse_ks
 
-    from pat_graph.benchmarks.evaluate import evaluate_samples, load_samples
+    try:
+        return parse_ks(text) if text else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+async def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pat_graph.benchmarks.evaluate import judge_samples, load_samples
 
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1 (got {args.concurrency})")
+    ks = _ks(args.k)
+    target = None
+    if args.results:  # refused before any judging: a refusal is the whole answer
+        from pat_graph.benchmarks.evalplus_results import looks_like_results
+        from pat_graph.files.outputs import check_output
+
+        target = check_output(
+            args.results, purpose="an EvalPlus results file", ours=looks_like_results,
+            force=args.force, protect=[args.samples], option="--results",
+        )  # fmt: skip
     benchmark = _load_benchmark(args.benchmark)
-    result: Any = evaluate_samples(
-        benchmark, load_samples(args.samples), concurrency=args.concurrency
-    )
-    if inspect.isawaitable(result):
-        result = await result
-    data = result.to_dict() if hasattr(result, "to_dict") else dict(result)
-    missing = data.get("missing_samples") or []
+    evaluation = await judge_samples(
+        benchmark, load_samples(args.samples), concurrency=args.concurrency,
+        only_sampled=args.only_sampled, ks=ks,
+    )  # fmt: skip
+    data = evaluation.to_dict()
+    missing = data["missing_samples"]
     if missing:
         print(
-            f"{len(missing)} of {data['problems']} tasks have no sample (counted as failures)",
+            f"{len(missing)} of {data['problems']} tasks have no sample (counted as failures); "
+            "--only-sampled scores only the sampled tasks",
             file=sys.stderr,
         )
+    if target is not None:
+        from pat_graph.benchmarks.evalplus_results import evalplus_results
+        from pat_graph.files.outputs import write_atomic
+
+        write_atomic(target, json.dumps(evalplus_results(evaluation), indent=1) + "\n")
+        print(f"EvalPlus results written to {target}", file=sys.stderr)
     if args.json:
         print(json.dumps(data, indent=2))
     else:
-        plus = data.get("pass_at_1_plus")
-        plus_text = "-" if plus is None else f"{100 * plus:.1f}%"
-        print(
-            f"{data['benchmark']}: {data['problems']} problems, pass@1 "
-            f"{100 * data['pass_at_1']:.1f}% (plus {plus_text})"
-        )
+        print(evaluate_text(data))
     return 0
+
+
+def evaluate_text(data: dict[str, Any]) -> str:
+    """One line: problems, pass@1 (plus), and pass@k beyond 1 when there were enough samples."""
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}%"
+
+    scope = " sampled" if data.get("only_sampled") else ""
+    text = (
+        f"{data['benchmark']}: {data['problems']}{scope} problems, pass@1 "
+        f"{pct(data['pass_at_1'])} (plus {pct(data['pass_at_1_plus'])})"
+    )
+    plus = data.get("pass_at_k_plus") or {}
+    for k, value in (data.get("pass_at_k") or {}).items():
+        if k != "1":
+            text += f", pass@{k} {pct(value)} (plus {pct(plus.get(k))})"
+    if data.get("samples", data["problems"]) != data["problems"]:
+        text += f"; {data['samples']} samples"
+    return text
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:

@@ -35,10 +35,17 @@ async def _cmd_run_seeds(args: argparse.Namespace) -> int:
 
 
 async def _cmd_run(args: argparse.Namespace) -> int:
-    import asyncio
-
     if getattr(args, "seeds", None):
         return await _cmd_run_seeds(args)
+    from pat_graph.runs.eventlog import check_log_path, follow_run
+
+    log_json = check_log_path(args.log_json, args.db) if getattr(args, "log_json", None) else None
+    async with follow_run(args.db, args.run_name, log_json):  # --log-json (issue 22)
+        return await _cmd_run_one(args)
+
+
+async def _cmd_run_one(args: argparse.Namespace) -> int:
+    import asyncio
 
     from pat_graph.models.config import read_config
     from pat_graph.runs.research import ResearchOptions

@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage
 
 from pat_graph.errors import LLMCallError, PatError
+from pat_graph.models import transport
 from pat_graph.models.cost import ledger_entry
 from pat_graph.models.responses import current_book
 from pat_graph.models.roles import RoleModel, endpoint
@@ -137,12 +138,20 @@ async def sample(
                 kwargs["seed"] = seed
         if want > 1:
             kwargs["n"] = want
-        try:
-            result = await model.chat.agenerate([list(messages)], **kwargs)
-        except (asyncio.CancelledError, PatError):
-            raise
-        except Exception as exc:
-            raise _call_error(model, _explain(exc)) from exc
+        with transport.observe() as wire:  # retries, 429s and 5xx under the client (issue 22)
+            try:
+                result = await model.chat.agenerate([list(messages)], **kwargs)
+            except (asyncio.CancelledError, PatError):
+                raise
+            except Exception as exc:
+                error = _call_error(model, _explain(exc))
+                if sink is not None:  # paid nothing, but the run's report counts it
+                    failed = transport.failed_entry(
+                        role=role, model=model.name, purpose=purpose, depth=depth, wire=wire,
+                        error=str(error),
+                    )  # fmt: skip
+                    await sink(failed)
+                raise error from exc
         # Thinking is never the answer; its tokens are still billed (usage comes from the server).
         raw = [g.text for g in (result.generations[0] if result.generations else [])]
         got = [strip_think(t) for t in raw]
@@ -153,12 +162,12 @@ async def sample(
         if requests > 1:
             usage["requests"] = requests
         entries.append(_entry(model, role, purpose, depth, usage, got, requests,
-                              seed=kwargs.get("seed")))  # fmt: skip
+                              seed=kwargs.get("seed"), **wire.fields()))  # fmt: skip
         if book is not None and request is not None and start is not None and raw:
             await book.record(request, start, raw, usage)
             book.spent += entries[-1]["cost_usd"] or 0.0
-        if sink is not None:
-            await sink(entries[-1])
+        if sink is not None:  # the run's copy also says how long the request took
+            await sink({**entries[-1], "duration_s": round(wire.seconds, 3)})
         if not got:
             if empty_left <= 0:
                 empty = sum(1 for e in entries if not e["samples"])

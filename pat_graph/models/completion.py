@@ -32,6 +32,7 @@ from pat_graph.models.answer import (  # noqa: F401
     combine_llm_outputs,
     usage_metadata,
 )
+from pat_graph.models.transport import counting_client
 
 T = TypeVar("T")
 
@@ -139,7 +140,9 @@ class CompletionChatModel(AnswerChatModel):
     ) -> list[Answer]:
         prompt, prefill, stop = self._render(messages, stop)
         n, params = self._params(stop, kwargs)
-        async with openai.AsyncOpenAI(**self._client_args()) as client:
+        # The counting client: retries and 429s reach the ledger (transport.py).
+        http = counting_client()
+        async with openai.AsyncOpenAI(**self._client_args(), http_client=http) as client:
 
             async def create(count: int, args: dict[str, Any]) -> Any:
                 reserve = limits.estimate(len(prompt), args.get("max_tokens"), count)

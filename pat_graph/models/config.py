@@ -47,6 +47,7 @@ from pat_graph.models.completion import (
     retry_malformed,
 )
 from pat_graph.models.substitute import UnsetVariable, expand, line_finder, redact
+from pat_graph.models.transport import counting_client
 
 Api = Literal["chat", "completion"]
 LOCAL = "local"
@@ -475,6 +476,7 @@ def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) ->
         stream_usage=True,
         legacy_max_tokens=sends_legacy_max_tokens(base_url),
         limiter=limiter,
+        http_async_client=counting_client(),  # retries and 429s reach the ledger (transport.py)
     )
 
 

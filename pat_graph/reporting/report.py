@@ -15,7 +15,9 @@ from typing import Any
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
 from pat_graph.models.cost import summarize
+from pat_graph.models.transport import wire_summary
 from pat_graph.reporting.research_report import format_rows, run_fields
+from pat_graph.reporting.seed_groups import add_seed_groups, format_groups
 from pat_graph.runs.store import ResultRow, RunRecord
 
 
@@ -94,6 +96,8 @@ def summarize_run(
         "generated_false_positives": fp,
         "generated_false_positive_rate": _rate(fp, fp_total),
         "errors": {r.task_id: r.error for r in errored},
+        # issue 22: what the HTTP layer under the clients saw, per role (models/transport.py)
+        "http": wire_summary(calls if calls else ledger),
         # issue 14: intervals, paid vs represented cost, replay/pairing/budget notes
         **run_fields(rows, calls or [], notes or {}, problems, bool(has_plus)),
     }
@@ -121,7 +125,10 @@ def add_relative_cost(summaries: list[dict[str, Any]], baseline: str | None) -> 
 
 
 async def load_summaries(
-    db_path: str | Path, runs: Sequence[str] | None = None, baseline: str | None = None
+    db_path: str | Path,
+    runs: Sequence[str] | None = None,
+    baseline: str | None = None,
+    ks: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
@@ -143,11 +150,14 @@ async def load_summaries(
         if not pg:
             await setup(store.conn, store.lock)
         summaries = []
+        results = {}
         for n in wanted:
             rows, calls = await store.results(n), await store.calls(n)
+            results[n] = rows
             extra = None if pg else await notes(store.conn, store.lock, n)
             summaries.append(summarize_run(records[n], rows, calls, extra))
     add_relative_cost(summaries, baseline)
+    add_seed_groups(summaries, list(records.values()), results, ks)  # issue 22: pass@k
     return summaries
 
 
@@ -182,6 +192,19 @@ def cost_text(s: Mapping[str, Any]) -> str:
         if s.get("usage_unreported_calls"):
             text += f" ({s['usage_unreported_calls']} without usage from the server)"
     return text
+
+
+def http_rows(s: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Retries, 429s and failed requests per role (one line each; "none" when clean)."""
+    rows = []
+    for role, c in (s.get("http") or {}).items():
+        text = (
+            f"{c['retried_requests']} requests retried ({c['retries']} retries), "
+            f"{c['rate_limited']} rate-limited (429), {c['server_errors']} server errors (5xx), "
+            f"{c['connection_errors']} without answer, {c['failed_requests']} failed"
+        )
+        rows.append((f"{role} http", text if any(c.values()) else "no retries or errors"))
+    return rows
 
 
 def _profile_text(s: Mapping[str, Any]) -> str:
@@ -228,11 +251,13 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 )
             )
         rows.append(("cost", cost_text(s)))
+        rows.extend(http_rows(s))
         rows.extend(format_rows(s))
         width = max(len(k) for k, _ in rows)
         lines = [f"run {s['run']}"] + [f"  {k:<{width}}  {v}" for k, v in rows]
         blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
+    groups = format_groups(summaries)
+    return "\n\n".join([*blocks, groups] if groups else blocks)
 
 
 async def export_samples(

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, Unpack
 from pat_graph.errors import ConfigError
 from pat_graph.runs.claims import Claim, Pending, dead_here
 from pat_graph.runs.store import (
+    DATA_VERSION,
     Outcome,
     ResultRow,
     RunRecord,
@@ -223,6 +224,36 @@ class PgStore:
             "SELECT task_id, entry FROM calls WHERE run = %s ORDER BY id", (run,)
         )
         return [call_entry(r["task_id"], r["entry"]) for r in rows]
+
+    async def calls_after(self, run: str, after: int) -> list[tuple[int, float, dict[str, Any]]]:
+        rows = await self._all(
+            "SELECT id, created, task_id, entry FROM calls WHERE run = %s AND id > %s ORDER BY id",
+            (run, after),
+        )
+        return [(r["id"], float(r["created"]), call_entry(r["task_id"], r["entry"])) for r in rows]
+
+    async def results_after(self, run: str, after: float) -> list[tuple[float, ResultRow]]:
+        rows = await self._all(
+            "SELECT finished, run, task_id, status, result, base, plus, error FROM results "
+            "WHERE run = %s AND finished > %s ORDER BY finished",
+            (run, after),
+        )
+        return [(float(r["finished"]), result_row(list(r.values())[1:])) for r in rows]
+
+    async def data_version(self) -> tuple[Any, ...]:
+        rows = await self._all(DATA_VERSION)
+        return tuple(rows[0].values()) if rows else ()
+
+    async def checkpoint_writes(self, low: str, high: str) -> list[tuple[Any, ...]]:
+        """LangGraph's checkpoint writes of the threads in [low, high), in the order the
+        explorer rebuilds trees from (thread, namespace, checkpoint, task, write index)."""
+        rows = await self._all(
+            "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, channel, type, "
+            "blob FROM checkpoint_writes WHERE thread_id >= %s AND thread_id < %s "
+            "ORDER BY thread_id, checkpoint_ns, checkpoint_id, task_path, task_id, idx",
+            (low, high),
+        )
+        return [tuple(r.values()) for r in rows]
 
     async def delete_run(self, run: str) -> dict[str, int]:
         async def go(conn: Any) -> dict[str, int]:

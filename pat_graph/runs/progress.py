@@ -135,6 +135,8 @@ class Progress:
 
     def add_call(self, entry: Mapping[str, Any]) -> None:
         """A request completed: its usage is paid, whatever happens to its problem later."""
+        if entry.get("failed"):  # no answer, nothing paid (models/transport.py)
+            return
         self.calls += int(entry.get("requests", 1) or 1)
         self.tokens += int(entry.get("input_tokens") or 0) + int(entry.get("output_tokens") or 0)
         cost = entry.get("cost_usd")

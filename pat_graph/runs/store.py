@@ -12,7 +12,8 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Required, TypedDict, Unpack
@@ -54,6 +55,12 @@ CREATE TABLE IF NOT EXISTS calls (
 );
 CREATE INDEX IF NOT EXISTS calls_by_run ON calls (run);
 """
+
+# Shared by both backends: how many runs and results, the newest finish time, the last request.
+DATA_VERSION = (
+    "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM results), "
+    "(SELECT coalesce(max(finished), 0) FROM results), (SELECT coalesce(max(id), 0) FROM calls)"
+)
 
 # Tables pat-graph (or LangGraph's saver inside the same file) creates: a database holding other
 # tables and none of these belongs to something else, and `run` must not write into it.
@@ -246,6 +253,30 @@ class Store:
             rows = await c.fetchall()
         return [call_entry(task_id, entry) for task_id, entry in rows]
 
+    async def calls_after(self, run: str, after: int) -> list[tuple[int, float, dict[str, Any]]]:
+        """(id, time, entry with task id) of the run's requests after call `after`, in order:
+        what a follower of the run (the --log-json event log) has not seen yet."""
+        query = "SELECT id, created, task_id, entry FROM calls WHERE run = ? AND id > ? ORDER BY id"
+        async with self.lock, self.conn.execute(query, (run, after)) as c:
+            rows = await c.fetchall()
+        return [(i, float(t), call_entry(task, e)) for i, t, task, e in rows]
+
+    async def results_after(self, run: str, after: float) -> list[tuple[float, ResultRow]]:
+        """(finished, row) of the run's results written after time `after`, oldest first."""
+        query = (
+            "SELECT finished, run, task_id, status, result, base, plus, error FROM results "
+            "WHERE run = ? AND finished > ? ORDER BY finished"
+        )
+        async with self.lock, self.conn.execute(query, (run, after)) as c:
+            rows = await c.fetchall()
+        return [(float(r[0]), result_row(r[1:])) for r in rows]
+
+    async def data_version(self) -> tuple[Any, ...]:
+        """Changes whenever a run, result or request is written: what a live view polls
+        (`explore --watch`), three index lookups instead of reading the runs."""
+        async with self.lock, self.conn.execute(DATA_VERSION) as c:
+            return tuple(await c.fetchone() or ())
+
     async def delete_run(self, run: str) -> dict[str, int]:
         """Drop the run's settings, results and calls (checkpoints are the saver's to delete)."""
         counts: dict[str, int] = {}
@@ -354,6 +385,30 @@ async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connect
             f"{', '.join(sorted(foreign))}); pass another --db"
         )
     return conn
+
+
+@asynccontextmanager
+async def open_reader(path: str | Path) -> AsyncIterator[Store]:
+    """A read-only `Store` for a process that may already have the database open: a follower
+    of a run beside its runner (--log-json) or a live view's poll.
+
+    Why not `open_db`: it reads the file's first bytes with a plain open(), and closing any
+    descriptor of a database file drops every POSIX lock this process holds on it, SQLite's
+    included; another process may then take itself for the last user, checkpoint and delete the
+    WAL under the writer, whose later commits are lost. SQLite's own open (a URI, read-only)
+    shares the locks it already holds. ConfigError while the file does not exist."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"no database at {file} yet")
+    try:
+        conn = await aiosqlite.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"--db {file}: cannot open the database ({exc})") from exc
+    try:
+        await conn.execute("PRAGMA busy_timeout=10000")
+        yield Store(conn)
+    finally:
+        await conn.close()
 
 
 def db_error_message(exc: sqlite3.Error, file: str | Path) -> str:

@@ -1,6 +1,7 @@
 """Pytest fixtures for the PostgreSQL tests: one real server per session, a fresh database per
 test. Outside CI a machine without PostgreSQL skips these tests; in CI (CI=true) they fail, as the
-bwrap tests do, because CI promises the server (.ci/run installs it)."""
+bwrap tests do, because CI promises the server (.ci/run installs it). Chromium likewise, for the
+explorer's browser tests: one headless browser per test module."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.browser import Browser, find_chromium
 from tests.support.postgres import PostgresServer
 
 
@@ -31,3 +33,14 @@ def postgres_server() -> Iterator[PostgresServer]:
 @pytest.fixture
 def pg_url(postgres_server: PostgresServer) -> str:
     return postgres_server.new_database()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if find_chromium() is None:
+        message = "chromium is not installed (Debian: apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with Browser() as b:
+        yield b

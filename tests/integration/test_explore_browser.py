@@ -12,13 +12,12 @@ import asyncio
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pat_graph.cli import main
-from tests.support.browser import Browser, find_chromium
+from tests.support.browser import Browser
 from tests.support.explore_runs import EXPECTED_PAT, PROBLEMS, RUN_PAT, RUN_STANDARD, build_runs
 
 pytestmark = pytest.mark.integration
@@ -35,17 +34,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = folder / "site"
     assert main(["explore", "--db", str(db), "--out", str(out)]) == 0
     return out
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if find_chromium() is None:
-        message = "chromium is not installed (Debian: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    with Browser() as b:
-        yield b
 
 
 def _open(browser: Browser, page: Path) -> None:

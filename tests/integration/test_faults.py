@@ -109,3 +109,10 @@ def test_faulty_server_then_rerun_finishes_everything_and_counts_each_answer_onc
     unused = [e for e in server.usable() if e.seq not in set(ledger_ids)]
     assert all(e.phase == "run1" and task_index(e.target) in errored_ids for e in unused)
     assert report["cost_usd"] > used["cost_usd"] if unused else True
+    # Every 429 and 500 the server sent, and every attempt it left unanswered, is counted on
+    # the request it belonged to (issue 22), answered or failed after its retries.
+    http = {k: sum(report["http"][r][k] for r in roles) for k in report["http"]["generator"]}
+    assert http["rate_limited"] == kinds["http429"]
+    assert http["server_errors"] == kinds["http500"]
+    assert http["connection_errors"] == kinds["timeout"] + kinds["reset"]
+    assert http["failed_requests"] >= 1  # the requests that ran out of retries in run 1

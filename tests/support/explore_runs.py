@@ -199,8 +199,9 @@ def budgets() -> dict[str, Any]:
     return out
 
 
-async def build_runs(folder: Path) -> Path:
-    """A database with a PaT run and a standard run of the three problems; returns its path."""
+async def build_runs(folder: Path, db: str | Path | None = None) -> Path:
+    """A database with a PaT run and a standard run of the three problems; returns its path
+    (`db`: another database, e.g. a postgresql:// URL; default `folder`/runs.sqlite)."""
     from pat_graph.benchmarks import load_benchmark
     from pat_graph.models.roles import RoleModel
     from pat_graph.runs.runner import run_benchmark
@@ -208,7 +209,7 @@ async def build_runs(folder: Path) -> Path:
 
     bench_file = write_benchmark(folder / "explore-fixture.jsonl")
     benchmark = load_benchmark(str(bench_file))
-    db = folder / "runs.sqlite"
+    db = folder / "runs.sqlite" if db is None else db
     sandbox = get_sandbox("auto")
     for run, policy in ((RUN_PAT, "pat"), (RUN_STANDARD, "standard")):
         chat = ScriptedChatModel(respond=Replies(), model_name="scripted")

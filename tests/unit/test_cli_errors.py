@@ -256,7 +256,12 @@ def test_the_bill_includes_calls_of_a_node_that_failed_later(tmp_path: Path) -> 
     summary, calls = asyncio.run(go())
     answered = len(chat.calls)
     assert summary["errored"] >= 1  # the odd problem planned, and planning failed
-    assert sum(summary["llm_calls"].values()) == len(calls) == answered
+    answers = [c for c in calls if not c.get("failed")]
+    assert sum(summary["llm_calls"].values()) == len(answers) == answered
+    # The request that failed is in the ledger too, as a failure that cost nothing (issue 22).
+    [failed] = [c for c in calls if c.get("failed")]
+    assert failed["role"] == "planner" and "planner server fell over" in failed["error"]
+    assert summary["http"]["planner"]["failed_requests"] == 1
     assert {c["task_id"] for c in calls} == {"fake/0", "fake/1"}
     assert summary["cost_usd"] > summary["used"]["cost_usd"]  # spent > what results hold
     assert summary["pass_at_1"] <= 0.5  # the errored problem counts as a failure

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pat_graph.errors import ConfigError
 from pat_graph.reporting.explore.tree import FunctionTree, Write, build_tree
 
 MAX_HIDDEN_SHOWN = 20
@@ -86,9 +85,6 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
     """Every checkpoint write of `run`, per problem (task id), in the order they happened.
 
     Read-only connection: exploring never changes the run database."""
-    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-
-    serde = JsonPlusSerializer()
     uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
     conn = sqlite3.connect(uri, uri=True)
     try:
@@ -108,6 +104,15 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
         ).fetchall()
     finally:
         conn.close()
+    return decode_writes(rows, low)
+
+
+def decode_writes(rows: Sequence[Sequence[Any]], low: str) -> dict[str, list[Write]]:
+    """(thread, ns, checkpoint, task, task path, channel, type, value) rows, in order, as each
+    problem's writes (either backend: the saver's serializer is the same)."""
+    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+    serde = JsonPlusSerializer()
     out: dict[str, list[Write]] = {}
     for thread, ns, cid, task, path, channel, kind, value in rows:
         try:
@@ -115,7 +120,7 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
         except Exception:  # a value this version cannot read: show the rest of the tree
             decoded = None
         out.setdefault(thread[len(low) :], []).append(
-            Write(ns, cid, task, _node_of(path, ns), channel, decoded)
+            Write(ns, cid, task, _node_of(path or "", ns), channel, decoded)
         )
     return out
 
@@ -168,6 +173,15 @@ def _benchmark_tasks(name: str) -> dict[str, Any]:
         return {}
 
 
+# Finished results do not change, so `explore --watch` measures each problem's rejecting tests
+# once, not at every rewrite (keyed by everything the measurement depends on).
+_REJECTING: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+
+
+def _rejecting_key(task_id: str, program: str, tests: Sequence[Any]) -> tuple[str, str, str]:
+    return task_id, program, json.dumps(list(tests), sort_keys=True, default=str)
+
+
 async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str, Any]) -> None:
     """For problems whose stored result says generated tests rejected the canonical solution,
     find which ones, in the sandbox (the tests are model-written code). Judge-side facts: they
@@ -181,7 +195,11 @@ async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str,
         program = task.reference_program or task.canonical_solution
         tests = list(result.get("generated_tests") or [])
         if program and tests and task.problem.kind == "function":
-            todo.append((p, task, program, tests))
+            known = _REJECTING.get(_rejecting_key(task.task_id, program, tests))
+            if known is not None:  # measured by an earlier rewrite of a live view
+                p.judge["rejecting"] = known
+            else:
+                todo.append((p, task, program, tests))
     if not todo:
         return
     from pat_graph.sandbox import get_sandbox, run_tests
@@ -200,6 +218,7 @@ async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str,
             for t, o in zip(tests, report.outcomes, strict=False)
             if not o.passed
         ]
+        _REJECTING[_rejecting_key(task.task_id, program, tests)] = p.judge["rejecting"]
 
     outcomes = await asyncio.gather(
         *(one(*item) for item in todo[:MAX_REJECT_CHECKS]), return_exceptions=True
@@ -210,22 +229,26 @@ async def find_rejecting_tests(problems: Sequence[ProblemData], tasks: dict[str,
 async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> list[RunData]:
     """Summaries, results and solve trees of `runs` (every run when empty)."""
     from pat_graph.reporting.report import load_summaries
-    from pat_graph.runs.store import Store, open_db
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store
 
-    if str(db_path).startswith(("postgresql://", "postgres://")):
-        raise ConfigError("explore reads SQLite run databases; pass --db FILE.sqlite")
     summaries = await load_summaries(db_path, list(runs) if runs else None)
-    conn = await open_db(str(db_path))
-    try:
-        store = Store(conn)
+    pg = is_postgres_url(db_path)
+    all_writes: dict[str, dict[str, list[Write]]] = {}
+    all_calls: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    async with open_run_store(str(db_path)) as store:
         rows = {s["run"]: await store.results(s["run"]) for s in summaries}
-    finally:
-        await conn.close()
+        for s in summaries if pg else ():  # PostgreSQL: the saver's tables, through the pool
+            low, high = _thread_prefix(s["run"])
+            all_writes[s["run"]] = decode_writes(await store.checkpoint_writes(low, high), low)
+            by_task: dict[str, list[dict[str, Any]]] = {}
+            for entry in await store.calls(s["run"]):
+                by_task.setdefault(entry.pop("task_id"), []).append(entry)
+            all_calls[s["run"]] = by_task
     benchmarks: dict[str, dict[str, Any]] = {}
     out: list[RunData] = []
     for s in summaries:
-        writes = read_writes(db_path, s["run"])
-        calls = read_calls(db_path, s["run"])
+        writes = all_writes[s["run"]] if pg else read_writes(db_path, s["run"])
+        calls = all_calls[s["run"]] if pg else read_calls(db_path, s["run"])
         bench = s["benchmark"]
         if bench not in benchmarks:
             benchmarks[bench] = _benchmark_tasks(bench)

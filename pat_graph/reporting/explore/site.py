@@ -60,9 +60,11 @@ async def write_site(
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--out {folder} is a file; pass a folder for the site")
+    from pat_graph.runs.pgstore import redact
+
     data = await load_runs(db_path, runs)
     try:
-        index = write_pages(data, folder, str(db_path))
+        index = write_pages(data, folder, redact(str(db_path)))  # a URL's password stays out
     except OSError as exc:
         raise ConfigError(f"--out {folder}: cannot write the site ({exc})") from exc
     return index, time.perf_counter() - started
