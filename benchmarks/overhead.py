@@ -225,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--hard", type=float, default=0.5, help="fraction whose trial fails")
-    p.add_argument(
-        "--modes", nargs="+", default=list(MODES), choices=[*MODES, *CALLBACK_MODES]
-    )
+    p.add_argument("--modes", nargs="+", default=list(MODES), choices=[*MODES, *CALLBACK_MODES])
     p.add_argument("--json", action="store_true", help="print the medians as JSON at the end")
     args = p.parse_args(argv)
     print(

@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from langchain_openai import ChatOpenAI
 
@@ -38,6 +38,7 @@ from pat_graph.models.completion import (
     add_usage,
     combine_llm_outputs,
     retry_malformed,
+    usage_metadata,
 )
 
 Api = Literal["chat", "completion"]
@@ -358,5 +359,10 @@ class ChatOpenAICompat(ChatOpenAI):
         llm_output = dict(result.llm_output or {})
         if usage:
             llm_output["token_usage"] = usage
+            # Each choice carries the whole call's usage, as for a server that honoured n
+            # (callback handlers read the first generation's: pat_graph.models.answer).
+            for generation in result.generations:
+                if isinstance(generation.message, AIMessage):
+                    generation.message.usage_metadata = usage_metadata(usage)
         llm_output["requests"] = 1 + len(extras)
         return ChatResult(generations=result.generations, llm_output=llm_output)
