@@ -339,7 +339,7 @@ class ChatOpenAICompat(ChatOpenAI):
         result = await parent(messages, stop, run_manager, **kwargs)
         missing = int(kwargs.get("n") or self.n or 1) - len(result.generations)
         if missing <= 0 or not result.generations or self.streaming:
-            return result
+            return named_choices(result, self.model_name)
         seed = kwargs.get("seed", self.seed)
         extras = await asyncio.gather(
             *(
@@ -365,4 +365,14 @@ class ChatOpenAICompat(ChatOpenAI):
                 if isinstance(generation.message, AIMessage):
                     generation.message.usage_metadata = usage_metadata(usage)
         llm_output["requests"] = 1 + len(extras)
-        return ChatResult(generations=result.generations, llm_output=llm_output)
+        result = ChatResult(generations=result.generations, llm_output=llm_output)
+        return named_choices(result, self.model_name)
+
+
+def named_choices(result: ChatResult, model: str) -> ChatResult:
+    """Every choice names its model, as the only choice of an n=1 answer does: LangChain's
+    usage counters (`get_usage_metadata_callback`) skip answers that name none."""
+    name = (result.llm_output or {}).get("model_name") or model
+    for generation in result.generations:
+        generation.message.response_metadata.setdefault("model_name", name)
+    return result
