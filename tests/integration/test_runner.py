@@ -112,6 +112,38 @@ async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
     assert summary["llm_calls"]["generator"] + summary["llm_calls"]["planner"] == len(usage)
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+async def test_the_run_passes_its_models_as_context_on_resume_too(
+    bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verbose: bool
+) -> None:
+    """Context is not checkpointed: a resumed problem must get the run's models again. The
+    graph's own defaults are poisoned here, so only the context can supply a working model."""
+    from pat_graph.runs import runner
+    from pat_graph.testing import target_of
+    from tests.support.fake_server import reply
+
+    def planner_down(purpose, messages):
+        if purpose == "plan":
+            raise ConnectionError("planner endpoint down")
+        return reply(purpose, target_of(messages))
+
+    db = tmp_path / "runs.sqlite"
+    first, _ = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
+    assert first.errored == 3  # interrupted at `plan`, checkpoints kept
+
+    poison = ScriptedChatModel(respond=["never asked"], model_name="poison")
+    defaults = runner.graph_defaults
+    monkeypatch.setattr(
+        runner,
+        "graph_defaults",
+        lambda policy, **kw: defaults(policy, **{**kw, "generator": poison}),
+    )
+    retry, chat = await _run(bench, db, verbose=verbose)
+    assert (retry.done, retry.errored) == (3, 0)
+    assert poison.calls == []
+    assert {c.target for c in chat.calls if c.purpose == "plan"} >= {"add_0", "add_1", "add_3"}
+
+
 async def test_one_bad_problem_does_not_stop_the_run(bench, tmp_path: Path) -> None:
     def respond(purpose, messages):
         from pat_graph.testing import target_of
