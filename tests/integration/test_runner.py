@@ -85,17 +85,19 @@ async def test_transport_failure_marks_errored_and_retry_fixes_it(bench, tmp_pat
     assert (summary["done"], summary["errored"], summary["pass_at_1"]) == (4, 0, 1.0)
 
 
-async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
-    bench, tmp_path: Path
-) -> None:
+def planner_down(purpose, messages):
+    """The fake model, with the planner's endpoint down."""
     from pat_graph.testing import target_of
     from tests.support.fake_server import reply
 
-    def planner_down(purpose, messages):
-        if purpose == "plan":
-            raise ConnectionError("planner endpoint down")
-        return reply(purpose, target_of(messages))
+    if purpose == "plan":
+        raise ConnectionError("planner endpoint down")
+    return reply(purpose, target_of(messages))
 
+
+async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
+    bench, tmp_path: Path
+) -> None:
     db = tmp_path / "runs.sqlite"
     first, chat1 = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
     assert first.done == 1 and first.errored == 3  # every problem but add_2 needs the planner
@@ -119,13 +121,6 @@ async def test_the_run_passes_its_models_as_context_on_resume_too(
     """Context is not checkpointed: a resumed problem must get the run's models again. The
     graph's own defaults are poisoned here, so only the context can supply a working model."""
     from pat_graph.runs import runner
-    from pat_graph.testing import target_of
-    from tests.support.fake_server import reply
-
-    def planner_down(purpose, messages):
-        if purpose == "plan":
-            raise ConnectionError("planner endpoint down")
-        return reply(purpose, target_of(messages))
 
     db = tmp_path / "runs.sqlite"
     first, _ = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
