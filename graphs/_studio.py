@@ -29,9 +29,10 @@ from langchain_core.messages import BaseMessage
 from langgraph.graph.state import CompiledStateGraph
 from pydantic import PrivateAttr
 
-from pat_graph import RoleModel, build_graph
+from pat_graph import RoleModel
 from pat_graph.errors import ConfigError
-from pat_graph.graph.budgets import budgets_for
+from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.policies import graph_defaults, graph_for
 from pat_graph.models.answer import Answer, AnswerChatModel
 from pat_graph.models.completion import CompletionChatModel
 from pat_graph.models.config import LOCAL, LOCAL_SPEC, ModelSpec, load_config, make_chat_model
@@ -103,9 +104,9 @@ def pick(specs: dict[str, ModelSpec], env: str, default: str, source: str) -> Mo
     return specs[name]
 
 
-def studio_graph(policy: str) -> CompiledStateGraph:
-    """The compiled graph `langgraph dev` serves for `policy`, with a recursion limit the
-    policy's budgets can never hit (loops are bounded by counters in state)."""
+def studio_defaults(policy: str) -> Deps:
+    """The models, sandbox and budgets a Studio graph of `policy` runs with, from the
+    environment; a run may still pass others through its context (budget overrides as JSON)."""
     path = os.environ.get(CONFIG_ENV)
     specs = load_config(Path(path) if path else None)
     source = path or "./pat.toml"
@@ -116,11 +117,18 @@ def studio_graph(policy: str) -> CompiledStateGraph:
         raise ConfigError(f"{SANDBOX_ENV}={sandbox!r}; use auto, bwrap or process")
     from pat_graph.sandbox import get_sandbox
 
-    builder = build_graph(
+    return graph_defaults(
         policy,
         generator=role_model(generator),
         planner=role_model(planner) if planner is not None else None,
         sandbox=get_sandbox(sandbox),
     )
-    limit = budgets_for(policy).recursion_limit()
-    return builder.compile(name=f"pat-graph {policy}").with_config(recursion_limit=limit)
+
+
+def studio_graph(policy: str) -> CompiledStateGraph:
+    """The compiled graph `langgraph dev` serves for `policy`, with a recursion limit the
+    policy's budgets can never hit (loops are bounded by counters in state)."""
+    defaults = studio_defaults(policy)
+    limit = defaults.budgets.recursion_limit()
+    graph = graph_for(defaults).compile(name=f"pat-graph {policy}")
+    return graph.with_config(recursion_limit=limit)

@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Result": "pat_graph.graph.solve",
     "RoleModel": "pat_graph.models.roles",
     "Sandbox": "pat_graph.sandbox",
+    "SolveContext": "pat_graph.graph.nodes.deps",
     "TestOutcome": "pat_graph.sandbox",
     "TestReport": "pat_graph.sandbox",
     "Verdict": "pat_graph.benchmarks.judge",
@@ -52,6 +53,7 @@ __all__ = [
     "Result",
     "RoleModel",
     "Sandbox",
+    "SolveContext",
     "TestOutcome",
     "TestReport",
     "Verdict",
@@ -101,6 +103,7 @@ if TYPE_CHECKING:  # static type checkers and IDEs see the eager imports
     from pat_graph.benchmarks.judge import Verdict, judge
     from pat_graph.errors import ConfigError, PatError
     from pat_graph.graph.budgets import POLICIES, Budgets
+    from pat_graph.graph.nodes.deps import SolveContext
     from pat_graph.graph.policies import build_graph
     from pat_graph.graph.solve import Result, solve
     from pat_graph.models.config import ModelSpec, load_config, make_chat_model

@@ -13,7 +13,6 @@ the answer and the spend.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -22,10 +21,10 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field
 
-from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import budgets_for
 from pat_graph.graph.policies import build_graph
 from pat_graph.graph.solve import Result, initial_state, result_from_state
+from pat_graph.graph.state import problem_dict
 from pat_graph.models.roles import RoleModel
 from pat_graph.problem import Problem
 from pat_graph.sandbox.base import Sandbox
@@ -37,17 +36,7 @@ def as_problem(value: ProblemLike) -> Problem:
     """A Problem from a Problem or a dict; `task_id` may be omitted (derived from the prompt)."""
     if isinstance(value, Problem):
         return value
-    if not isinstance(value, Mapping) or not value.get("prompt"):
-        raise ConfigError(
-            "the solver needs a problem: a pat_graph.Problem or a dict with at least "
-            "'prompt' and 'entry_point' (optional: 'tests', 'kind', 'task_id')"
-        )
-    data = dict(value)
-    data.setdefault("task_id", "embedded/" + hashlib.sha1(data["prompt"].encode()).hexdigest()[:10])
-    try:
-        return Problem.from_dict(data)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    return Problem.from_dict(problem_dict(value))
 
 
 def summary(result: Result) -> dict[str, Any]:
@@ -138,10 +127,12 @@ def solver_tool(
     limit = budgets_for(policy, budgets).recursion_limit()
 
     async def solve_code(
-        prompt: str, entry_point: str, tests: list[str] | None = None
+        prompt: str, entry_point: str, config: RunnableConfig, tests: list[str] | None = None
     ) -> dict[str, Any]:
         problem = as_problem({"prompt": prompt, "entry_point": entry_point, "tests": tests or []})
-        out = await graph.ainvoke(initial_state(problem), {"recursion_limit": limit})
+        # The tool call's config: the agent's callbacks, tracers and streams see the solve's
+        # model requests nested under the tool run.
+        out = await graph.ainvoke(initial_state(problem), {**config, "recursion_limit": limit})
         return summary(result_from_state(out))
 
     return StructuredTool.from_function(

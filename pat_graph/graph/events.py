@@ -1,16 +1,20 @@
-"""Node-level progress of a run, as it happens, from LangGraph's own streaming.
+"""Progress of a solve, as it happens, through LangGraph's `custom` stream.
 
-Why a layer over `astream`: raw updates are per-namespace dict fragments (a helper solved one
-level deeper streams under `("implement_helper:<task id>",)`), and what a person watching a run
-wants is different: which function is being worked on, how many trial candidates passed, whether
-the planner was called, which round, and what the run has cost so far. `ProgressTracker` turns
-one stream chunk at a time into `ProgressEvent`s; `stream_solve` drives a graph with it;
-`format_event` is the one-line rendering `pat-graph run --verbose` prints.
+Every node writes one progress event to the stream writer when it finishes (the node wrapper
+in graph/nodes/deps.py calls `progress_payload`): a small JSON dict saying what happened in
+words a person watching a run uses: `event` is `trial_sampled`, `tests_written`,
+`trial_verified` / `trial_failed`, `planning_round`, `helper_done`, `composed`,
+`round_verified` / `round_failed` (a planning round's composition), `candidate_chosen` (CodeT
+and FunCoder) or `solved`, with the function being solved (the entry point or a helper's name),
+its depth, pass counts, the planning round and what this node's own model requests cost. So
+`graph.astream(..., stream_mode="custom")` shows progress to any LangGraph client (Studio, a
+parent app, `langgraph dev`'s API), and `ProgressTracker` turns the same events into
+`ProgressEvent`s with run totals for `solve(on_event=...)` and `pat-graph run --verbose`.
 
-Cost so far counts ledger entries where they are made (the node that called the model, at any
-depth). The parent's `implement_helper` update repeats its child's whole ledger, so it is not
-counted again; with `subgraphs=True` (which `stream_solve` always uses) the child's own nodes
-have already been seen.
+A helper is solved one level deeper as a subgraph: its events arrive under
+`("implement_helper:<task id>",)` with `subgraphs=True`, and its parent's `helper_done` event
+then carries the helper's whole cost again (`repeats_subgraph`), for consumers that do not
+stream subgraphs; `ProgressTracker` streams them and counts each request once.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pat_graph.models.cost import request_count
 
 ROOT = ""
 _HELPER_NODE = "implement_helper"
+KIND = "pat_graph.progress"  # the `type` of every progress payload on the custom stream
 
 
 @dataclass(frozen=True)
@@ -52,11 +57,84 @@ class ProgressEvent:
     cost_usd: float = 0.0
     elapsed_s: float = 0.0
     verified: bool | None = None  # finalize: did the function pass all its tests
+    event: str = ""  # the progress event's name (see the module docstring)
+
+
+def _event_name(node: str, phase: str | None, status: str | None) -> str:
+    if node == "verify":
+        if status == "chosen":
+            return "candidate_chosen"
+        stage = "round" if phase == "plan" else "trial"
+        return f"{stage}_verified" if status == "passed" else f"{stage}_failed"
+    names = {
+        "generate": "trial_sampled",
+        "build_tests": "tests_written",
+        "plan": "planning_round",
+        _HELPER_NODE: "helper_done",
+        "compose": "composed",
+        "finalize": "solved",
+    }
+    return names.get(node, node)
+
+
+def progress_payload(node: str, state: Mapping[str, Any], update: Mapping[str, Any]) -> dict:
+    """The custom-stream event of one finished node: JSON-small, from what the node read
+    (`state`) and wrote (`update`)."""
+    fields: dict[str, Any] = {"status": update.get("status")}
+    problem = state.get("problem") or {}
+    depth = int(state.get("depth") or 0)
+    if node == _HELPER_NODE:  # the node's input is the Send task, one level deeper
+        problem = state.get("parent") or {}
+        depth = max(0, depth - 1)
+    if node == "generate":
+        fields["candidates"] = len(update.get("candidates") or [])
+        fields["dropped"] = int(update.get("dropped") or 0)
+    elif node == "build_tests":
+        fields["tests_total"] = len(update.get("tests") or [])
+    elif node == "verify":
+        reports = list(update.get("reports") or [])
+        fields["candidates"] = len(reports)
+        fields["passing"] = sum(1 for r in reports if r.get("passed") == r.get("total"))
+        best = update.get("best") or {}
+        fields["best_passed"] = best.get("passed")
+        fields["tests_total"] = best.get("total") if best else _total(reports)
+        fields["phase"] = "plan" if "scores" in update else "trial"
+    elif node == "plan":
+        plan = update.get("plan") or {}
+        fields["helpers"] = [s.get("name", "") for s in plan.get("stubs") or []]
+    elif node == _HELPER_NODE:
+        fields["helpers"] = list(update.get("helpers") or {})
+        record = next(iter((update.get("helpers") or {}).values()), {})
+        fields["verified"] = bool(record.get("verified"))
+    elif node == "finalize":
+        final = update.get("final") or {}
+        fields["verified"] = bool(final.get("verified"))
+        fields["best_passed"] = final.get("passed")
+        fields["tests_total"] = final.get("total")
+    entries = list(update.get("ledger") or [])
+    return {
+        "type": KIND,
+        "event": _event_name(node, fields.get("phase"), fields["status"]),
+        "node": node,
+        "task_id": str(problem.get("task_id") or ""),
+        "function": str(problem.get("entry_point") or ""),
+        "depth": depth,
+        "round": update.get("round", state.get("round")),
+        **{k: v for k, v in fields.items() if v is not None},
+        "calls": request_count(entries),  # HTTP requests, as in reports
+        "planner_calls": request_count(entries, "planner"),
+        "cost_usd": sum(float(e.get("cost_usd") or 0.0) for e in entries),
+        "repeats_subgraph": node == _HELPER_NODE,
+    }
+
+
+def is_progress(chunk: Any) -> bool:
+    return isinstance(chunk, Mapping) and chunk.get("type") == KIND
 
 
 @dataclass
 class ProgressTracker:
-    """Stateful translator from `astream(..., stream_mode=["updates", "values"],
+    """Stateful translator from `astream(..., stream_mode=["custom", "values"],
     subgraphs=True)` chunks to events; `final_state` is the root's last values chunk."""
 
     root_function: str = ""
@@ -65,72 +143,44 @@ class ProgressTracker:
     llm_calls: int = 0
     cost_usd: float = 0.0
     final_state: dict[str, Any] | None = None
-    _functions: dict[tuple[str, ...], str] = field(default_factory=dict)
-    _rounds: dict[tuple[str, ...], int] = field(default_factory=dict)
 
     def feed(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> list[ProgressEvent]:
         if mode == "values":
-            if isinstance(chunk, Mapping):
-                problem = chunk.get("problem") or {}
-                if problem.get("entry_point"):
-                    self._functions.setdefault(namespace, str(problem["entry_point"]))
-                if not namespace:
-                    self.final_state = dict(chunk)
+            if not namespace and isinstance(chunk, Mapping):
+                self.final_state = dict(chunk)
             return []
-        if mode != "updates" or not isinstance(chunk, Mapping):
+        if mode != "custom" or not is_progress(chunk):
             return []
-        events = []
-        for node, update in chunk.items():
-            if isinstance(update, Mapping):
-                events.append(self._event(namespace, str(node), update))
-        return events
+        return [self._event(namespace, chunk)]
 
-    def _event(
-        self, namespace: tuple[str, ...], node: str, update: Mapping[str, Any]
-    ) -> ProgressEvent:
-        entries = [] if node == _HELPER_NODE else list(update.get("ledger") or [])
-        planner_here = request_count(entries, "planner")  # HTTP requests, as in reports
+    def _event(self, namespace: tuple[str, ...], payload: Mapping[str, Any]) -> ProgressEvent:
+        own = not payload.get("repeats_subgraph")  # the helper's own events were counted
+        planner_here = int(payload.get("planner_calls") or 0) if own else 0
         self.planner_calls += planner_here
-        self.llm_calls += request_count(entries)
-        self.cost_usd += sum(float(e.get("cost_usd") or 0.0) for e in entries)
-        if "round" in update:
-            self._rounds[namespace] = int(update["round"] or 0)
-        fields: dict[str, Any] = {"status": update.get("status")}
-        if node == "generate":
-            fields["candidates"] = len(update.get("candidates") or [])
-            fields["dropped"] = int(update.get("dropped") or 0)
-        elif node == "build_tests":
-            fields["tests_total"] = len(update.get("tests") or [])
-        elif node == "verify":
-            reports = list(update.get("reports") or [])
-            fields["candidates"] = len(reports)
-            fields["passing"] = sum(1 for r in reports if r.get("passed") == r.get("total"))
-            best = update.get("best") or {}
-            fields["best_passed"] = best.get("passed")
-            fields["tests_total"] = best.get("total") if best else _total(reports)
-            fields["phase"] = "plan" if "scores" in update else "trial"
-        elif node == "plan":
-            plan = update.get("plan") or {}
-            fields["helpers"] = tuple(s.get("name", "") for s in plan.get("stubs") or [])
-        elif node == _HELPER_NODE:
-            fields["helpers"] = tuple(update.get("helpers") or {})
-        elif node == "finalize":
-            final = update.get("final") or {}
-            fields["verified"] = bool(final.get("verified"))
-            fields["best_passed"] = final.get("passed")
-            fields["tests_total"] = final.get("total")
+        self.llm_calls += int(payload.get("calls") or 0) if own else 0
+        self.cost_usd += float(payload.get("cost_usd") or 0.0) if own else 0.0
+        status = payload.get("status")
         return ProgressEvent(
-            node=node,
-            function=self._functions.get(namespace) or self.root_function or "?",
-            depth=sum(1 for part in namespace if part.split(":", 1)[0] == _HELPER_NODE),
+            node=str(payload.get("node")),
+            function=str(payload.get("function") or self.root_function or "?"),
+            depth=int(payload.get("depth") or 0),
             namespace=namespace,
-            round=self._rounds.get(namespace),
+            status=status if isinstance(status, str) else None,
+            phase=payload.get("phase"),
+            round=payload.get("round") or None,
+            candidates=payload.get("candidates"),
+            dropped=payload.get("dropped"),
+            passing=payload.get("passing"),
+            best_passed=payload.get("best_passed"),
+            tests_total=payload.get("tests_total"),
+            helpers=tuple(payload.get("helpers") or ()),
             planner_called=planner_here > 0,
             planner_calls=self.planner_calls,
             llm_calls=self.llm_calls,
             cost_usd=self.cost_usd,
             elapsed_s=time.monotonic() - self.started,
-            **fields,
+            verified=payload.get("verified") if payload.get("node") == "finalize" else None,
+            event=str(payload.get("event") or ""),
         )
 
 
@@ -141,10 +191,13 @@ def _total(reports: list[Mapping[str, Any]]) -> int | None:
 class SolveStream:
     """`async for event in stream_solve(...)`; afterwards `.final_state` holds the result."""
 
-    def __init__(self, graph: Any, inputs: Any, config: RunnableConfig | None) -> None:
+    def __init__(
+        self, graph: Any, inputs: Any, config: RunnableConfig | None, **kwargs: Any
+    ) -> None:
         self.graph = graph
         self.inputs = inputs
         self.config = config
+        self.kwargs = kwargs  # e.g. context=
         problem = (inputs or {}).get("problem") if isinstance(inputs, Mapping) else None
         self.tracker = ProgressTracker(root_function=str((problem or {}).get("entry_point", "")))
 
@@ -154,15 +207,22 @@ class SolveStream:
 
     async def __aiter__(self) -> AsyncIterator[ProgressEvent]:
         async for namespace, mode, chunk in self.graph.astream(
-            self.inputs, self.config, stream_mode=["updates", "values"], subgraphs=True
+            self.inputs,
+            self.config,
+            stream_mode=["custom", "values"],
+            subgraphs=True,
+            **self.kwargs,
         ):
             for event in self.tracker.feed(tuple(namespace), mode, chunk):
                 yield event
 
 
-def stream_solve(graph: Any, inputs: Any, config: RunnableConfig | None = None) -> SolveStream:
-    """Run a compiled pat-graph graph, yielding a `ProgressEvent` as each node finishes."""
-    return SolveStream(graph, inputs, config)
+def stream_solve(
+    graph: Any, inputs: Any, config: RunnableConfig | None = None, **kwargs: Any
+) -> SolveStream:
+    """Run a compiled pat-graph graph, yielding a `ProgressEvent` as each node finishes;
+    `kwargs` go to `astream` (`context=...`)."""
+    return SolveStream(graph, inputs, config, **kwargs)
 
 
 EventCallback = Callable[[ProgressEvent], Any]
@@ -206,11 +266,15 @@ def _detail(e: ProgressEvent) -> str:
 
 
 async def run_with_events(
-    graph: Any, inputs: Any, config: RunnableConfig | None, on_event: EventCallback
+    graph: Any,
+    inputs: Any,
+    config: RunnableConfig | None,
+    on_event: EventCallback,
+    **kwargs: Any,
 ) -> dict[str, Any]:
     """What `solve(on_event=...)` uses: stream, hand every event to the callback (sync or
-    async), and return the final state as `ainvoke` would."""
-    stream = stream_solve(graph, inputs, config)
+    async), and return the final state as `ainvoke` would; `kwargs` go to `astream`."""
+    stream = stream_solve(graph, inputs, config, **kwargs)
     async for event in stream:
         outcome = on_event(event)
         if inspect.isawaitable(outcome):

@@ -30,6 +30,7 @@ from pat_graph.graph.nodes import (
     plan_node,
     verify_node,
 )
+from pat_graph.graph.nodes.deps import PLANNING_POLICIES, SolveContext
 from pat_graph.graph.routing import (
     route_after_plan,
     route_after_tests,
@@ -39,7 +40,38 @@ from pat_graph.graph.state import SolveInput, SolveState
 from pat_graph.models.roles import RoleModel, as_role_model
 from pat_graph.sandbox.base import Sandbox
 
-PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
+__all__ = ["PLANNING_POLICIES", "build_graph", "graph_defaults", "graph_for"]
+
+
+def graph_defaults(
+    policy: str = "pat",
+    *,
+    generator: BaseChatModel | RoleModel,
+    planner: BaseChatModel | RoleModel | None = None,
+    sandbox: Sandbox | None = None,
+    prices: Mapping[str, tuple[float, float]] | None = None,
+    profile: str | None = None,
+    **budgets: Any,
+) -> Deps:
+    """What `build_graph` resolves its arguments to: the canonical policy, the role models and
+    the knobs. The graph's nodes use them unless a run's `context=` says otherwise; callers
+    that need them (the recursion limit, the recorded budgets) read them here."""
+    policy = canonical_policy(policy)  # FunCoder / CodeT: `funcoder` is `pbt`
+    if policy not in POLICIES:
+        raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
+    resolved = budgets_for(policy, budgets, profile=profile)
+    gen = replace(as_role_model(generator, prices), no_think=resolved.no_think)
+    plan_model = gen
+    if planner is not None:
+        plan_model = replace(as_role_model(planner, prices), no_think=resolved.no_think)
+    return Deps(
+        policy=policy,
+        generator=gen,
+        planner=plan_model if policy in PLANNING_POLICIES else None,
+        budgets=resolved,
+        sandbox=sandbox,
+        planner_follows_generator=planner is None,
+    )
 
 
 def build_graph(
@@ -58,27 +90,29 @@ def build_graph(
     (input, output) USD per million tokens for plain chat models; a RoleModel carries its own.
     `profile` ("paper", the default, or "strict") picks the knob set; budgets (n_samples,
     plan_rounds, max_depth, any knob of `pat_graph.graph.budgets.Budgets`) override it.
+    These are the graph's defaults: a run may pass other models, a sandbox or budget overrides
+    as `context=SolveContext(...)` (pat_graph.graph.nodes.deps).
     """
-    policy = canonical_policy(policy)  # FunCoder / CodeT: `funcoder` is `pbt`
-    if policy not in POLICIES:
-        raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(POLICIES)}")
-    resolved = budgets_for(policy, budgets, profile=profile)
-    gen = replace(as_role_model(generator, prices), no_think=resolved.no_think)
-    plan_model = gen
-    if planner is not None:
-        plan_model = replace(as_role_model(planner, prices), no_think=resolved.no_think)
-    deps = Deps(
-        policy=policy,
-        generator=gen,
-        planner=plan_model if policy in PLANNING_POLICIES else None,
-        budgets=resolved,
-        sandbox=sandbox,
+    return graph_for(
+        graph_defaults(
+            policy,
+            generator=generator,
+            planner=planner,
+            sandbox=sandbox,
+            prices=prices,
+            profile=profile,
+            **budgets,
+        )
     )
-    builder = StateGraph(SolveState, input_schema=SolveInput)
-    if policy in BASELINES:  # FunCoder / CodeT: their own wiring (pat_graph/graph/baselines.py)
+
+
+def graph_for(deps: Deps) -> StateGraph:
+    """The uncompiled graph of `deps.policy` whose nodes default to `deps`."""
+    builder = StateGraph(SolveState, context_schema=SolveContext, input_schema=SolveInput)
+    deps.shared.builder = builder  # helpers are solved by the same graph one level deeper
+    resolved = deps.budgets
+    if deps.policy in BASELINES:  # FunCoder / CodeT: their own wiring (graph/baselines.py)
         wire_baseline(builder, deps)
-        deps.builder = builder
-        builder.pat_deps = deps  # type: ignore[attr-defined]
         return builder
     builder.add_node("generate", generate_node(deps))
     builder.add_node("build_tests", build_tests_node(deps))
@@ -93,7 +127,7 @@ def build_graph(
         builder.add_edge(START, "generate")
         builder.add_edge(START, "build_tests")
         builder.add_edge(["generate", "build_tests"], "verify")
-    if policy in PLANNING_POLICIES:
+    if deps.policy in PLANNING_POLICIES:
         builder.add_node("plan", plan_node(deps))
         builder.add_node("implement_helper", implement_helper_node(deps))
         builder.add_node("compose", compose_node(deps))
@@ -105,6 +139,4 @@ def build_graph(
         builder.add_edge("compose", "verify")
     else:
         builder.add_edge("verify", "finalize")
-    deps.builder = builder
-    builder.pat_deps = deps  # type: ignore[attr-defined]  # solve() reads budgets from here
     return builder

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from pat_graph.graph.events import EventCallback, run_with_events
-from pat_graph.graph.policies import build_graph
+from pat_graph.graph.policies import graph_defaults, graph_for
+from pat_graph.graph.state import problem_dict
 from pat_graph.models.cost import request_count, summarize, total_cost
 from pat_graph.models.roles import RoleModel
 from pat_graph.problem import Problem
@@ -85,12 +87,13 @@ def result_from_state(state: Mapping[str, Any]) -> Result:
     )
 
 
-def initial_state(problem: Problem) -> dict[str, Any]:
-    return {"problem": problem.to_dict(), "depth": 0}
+def initial_state(problem: Problem | Mapping[str, Any]) -> dict[str, Any]:
+    """A graph's input for a top-level problem (a Problem or its dict), JSON-compatible."""
+    return {"problem": problem_dict(problem), "depth": 0}
 
 
 async def solve(
-    problem: Problem,
+    problem: Problem | Mapping[str, Any],
     *,
     generator: BaseChatModel | RoleModel,
     planner: BaseChatModel | RoleModel | None = None,
@@ -101,17 +104,21 @@ async def solve(
     thread_id: str | None = None,
     on_event: EventCallback | None = None,
     profile: str | None = None,
+    config: RunnableConfig | None = None,
     **budgets: Any,
 ) -> Result:
-    """Run one problem to completion and return the final program with its ledger.
+    """Run one problem (a Problem or its dict) to completion and return the final program
+    with its ledger.
 
     With a `checkpointer` and `thread_id`, an interrupted call can be resumed by calling again
     with the same thread id. `on_event` (sync or async) receives a
     `pat_graph.graph.events.ProgressEvent` as each node finishes: which node, trial pass counts,
     planner calls, round, cost so far.
     `profile` is "paper" (default: the authors' released code) or "strict"; budgets override it.
+    `config` is merged into the run's RunnableConfig: `callbacks` (a token counter, a tracer:
+    every model request reaches them), `tags`, `metadata`, `run_name`.
     """
-    builder = build_graph(
+    defaults = graph_defaults(
         policy,
         generator=generator,
         planner=planner,
@@ -120,16 +127,23 @@ async def solve(
         profile=profile,
         **budgets,
     )
-    graph = builder.compile(checkpointer=checkpointer)
-    config: dict[str, Any] = {"recursion_limit": builder.pat_deps.budgets.recursion_limit()}
-    inputs: dict[str, Any] | None = initial_state(problem)
+    graph = graph_for(defaults).compile(checkpointer=checkpointer)
+    run: dict[str, Any] = {
+        **(config or {}),
+        "recursion_limit": defaults.budgets.recursion_limit(),
+    }
+    start = initial_state(problem)
+    inputs: dict[str, Any] | None = start
     if checkpointer is not None:
-        config["configurable"] = {"thread_id": thread_id or problem.task_id}
-        snapshot = await graph.aget_state(config)
+        run["configurable"] = {
+            **(run.get("configurable") or {}),
+            "thread_id": thread_id or start["problem"]["task_id"],
+        }
+        snapshot = await graph.aget_state(run)
         if snapshot.values:
             inputs = None  # resume the interrupted run instead of starting over
     if on_event is None:
-        state = await graph.ainvoke(inputs, config)
+        state = await graph.ainvoke(inputs, run)
     else:
-        state = await run_with_events(graph, inputs, config, on_event)
+        state = await run_with_events(graph, inputs, run, on_event)
     return result_from_state(state)

@@ -6,7 +6,10 @@ sent (or pretends to send), the reply texts and the usage the server reported. H
 `ChatResult` is what the ledger in `pat_graph.models.calls` depends on exactly, so it lives here:
 
 - usage is read once per request: `llm_output["token_usage"]` is the sum over the requests sent,
-  and each generation carries its own request's usage as `usage_metadata`;
+  and every generation carries that same sum as `usage_metadata`, as ChatOpenAI gives every
+  choice of an n-sample request the request's usage (LangChain's callback consumers, e.g.
+  `UsageMetadataCallbackHandler` and `on_chat_model_end`, read the first generation's, so it
+  must stand for the whole call, top-up requests included);
 - usage the server did not report stays unreported: no `token_usage`, no `usage_metadata`
   (never zeros, which the ledger would count as a reported, free request);
 - `llm_output["requests"]` counts the requests, and `_combine_llm_outputs` keeps usage and
@@ -61,7 +64,33 @@ def usage_metadata(usage: Mapping[str, Any]) -> UsageMetadata:
     prompt = int(usage.get("prompt_tokens") or 0)
     completion = int(usage.get("completion_tokens") or 0)
     total = int(usage.get("total_tokens") or prompt + completion)
-    return UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=total)
+    meta = UsageMetadata(input_tokens=prompt, output_tokens=completion, total_tokens=total)
+    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    reasoning = (usage.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    if cached:
+        meta["input_token_details"] = {"cache_read": int(cached)}
+    if reasoning:
+        meta["output_token_details"] = {"reasoning": int(reasoning)}
+    return meta
+
+
+def openai_usage(usage: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A ledger-style usage (input/output/cached/reasoning tokens, usage_reported) as the
+    OpenAI usage dict a server would have sent; None when the server reported none."""
+    if not usage.get("usage_reported", True):
+        return None
+    prompt = int(usage.get("input_tokens") or 0)
+    completion = int(usage.get("output_tokens") or 0)
+    out: dict[str, Any] = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+    if usage.get("cached_tokens"):
+        out["prompt_tokens_details"] = {"cached_tokens": int(usage["cached_tokens"])}
+    if usage.get("reasoning_tokens"):
+        out["completion_tokens_details"] = {"reasoning_tokens": int(usage["reasoning_tokens"])}
+    return out
 
 
 def combine_llm_outputs(model: str, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
@@ -85,13 +114,15 @@ def chat_result(model: str, answers: Sequence[Answer]) -> ChatResult:
     generations: list[ChatGeneration] = []
     total: dict[str, Any] = {}
     for answer in answers:
-        usage = answer.usage or None
-        if usage:
-            total = add_usage(total, usage)
-        meta = usage_metadata(usage) if usage else None
+        if answer.usage:
+            total = add_usage(total, answer.usage)
+    meta = usage_metadata(total) if total else None
+    for answer in answers:
         for i, text in enumerate(answer.texts):
             message = AIMessage(
-                content=text, usage_metadata=meta, response_metadata=dict(answer.metadata)
+                content=text,
+                usage_metadata=meta,
+                response_metadata={"model_name": model, **answer.metadata},
             )
             info = {"finish_reason": answer.finish_reasons[i]} if answer.finish_reasons else None
             generations.append(ChatGeneration(message=message, generation_info=info))
@@ -159,3 +190,24 @@ class AnswerChatModel(BaseChatModel):
 
     def _combine_llm_outputs(self, llm_outputs: list[dict[str, Any] | None]) -> dict[str, Any]:
         return combine_llm_outputs(self._output_model, llm_outputs)
+
+
+class RecordedChatModel(AnswerChatModel):
+    """Answers with texts and usage recorded earlier (the response store's replays): the
+    request still runs through LangChain's invocation path, so callbacks, tracers and streams
+    see it like a live one, and nothing goes over the network."""
+
+    llm_type = "pat-graph-recorded"
+    model_name: str
+    texts: list[str]
+    usage: dict[str, Any] | None = None  # OpenAI-style, as the server reported it
+
+    @classmethod
+    def of(cls, model: str, texts: Sequence[str], usage: Mapping[str, Any]) -> RecordedChatModel:
+        """From a ledger-style usage (see `openai_usage`)."""
+        return cls(model_name=model, texts=list(texts), usage=openai_usage(usage))
+
+    def _answer(
+        self, messages: list[BaseMessage], stop: list[str] | None, **kwargs: Any
+    ) -> Sequence[Answer]:
+        return [Answer(self.texts, self.usage)]

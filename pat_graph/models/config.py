@@ -26,6 +26,7 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -33,8 +34,8 @@ from urllib.parse import urlparse
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_openai import ChatOpenAI
 from pydantic import Field
 
@@ -45,6 +46,7 @@ from pat_graph.models.completion import (
     add_usage,
     combine_llm_outputs,
     retry_malformed,
+    usage_metadata,
 )
 from pat_graph.models.substitute import UnsetVariable, expand, line_finder, redact
 from pat_graph.models.transport import counting_client
@@ -521,7 +523,7 @@ class ChatOpenAICompat(ChatOpenAI):
         result = await parent(messages, stop, run_manager, **kwargs)
         missing = int(kwargs.get("n") or self.n or 1) - len(result.generations)
         if missing <= 0 or not result.generations or self.streaming:
-            return result
+            return named_choices(result, self.model_name)
         seed = kwargs.get("seed", self.seed)
         extras = await asyncio.gather(
             *(
@@ -541,5 +543,40 @@ class ChatOpenAICompat(ChatOpenAI):
         llm_output = dict(result.llm_output or {})
         if usage:
             llm_output["token_usage"] = usage
+            # Each choice carries the whole call's usage, as for a server that honoured n
+            # (callback handlers read the first generation's: pat_graph.models.answer).
+            for generation in result.generations:
+                if isinstance(generation.message, AIMessage):
+                    generation.message.usage_metadata = usage_metadata(usage)
         llm_output["requests"] = 1 + len(extras)
-        return ChatResult(generations=result.generations, llm_output=llm_output)
+        result = ChatResult(generations=result.generations, llm_output=llm_output)
+        return named_choices(result, self.model_name)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        """A streamed request (a `messages` stream or a streaming callback is listening) keeps
+        the model's rpm/tpm limits too: LangChain calls this instead of `_agenerate` then."""
+        prompt_chars = sum(len(str(m.content)) for m in messages)
+        reserve = limits.estimate(prompt_chars, kwargs.get("max_tokens") or self.max_tokens, 1)
+        async with limits.request(self.limiter, reserve) as used:
+            reported: int | None = None
+            async for chunk in super()._astream(messages, stop, run_manager, **kwargs):
+                meta = getattr(chunk.message, "usage_metadata", None)
+                if meta:
+                    reported = int(meta.get("input_tokens", 0)) + int(meta.get("output_tokens", 0))
+                yield chunk
+            used(reported)
+
+
+def named_choices(result: ChatResult, model: str) -> ChatResult:
+    """Every choice names its model, as the only choice of an n=1 answer does: LangChain's
+    usage counters (`get_usage_metadata_callback`) skip answers that name none."""
+    name = (result.llm_output or {}).get("model_name") or model
+    for generation in result.generations:
+        generation.message.response_metadata.setdefault("model_name", name)
+    return result

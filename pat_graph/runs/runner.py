@@ -23,7 +23,8 @@ from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import ConfigError
-from pat_graph.graph.policies import build_graph
+from pat_graph.graph.nodes.deps import SolveContext
+from pat_graph.graph.policies import graph_defaults, graph_for
 from pat_graph.graph.solve import Result, initial_state, result_from_state
 from pat_graph.models.calls import record_calls
 from pat_graph.models.roles import RoleModel
@@ -108,9 +109,12 @@ async def _drive(
     verbose: bool,
     tag: str,
     log: Callable[[str], None] | None = None,
+    context: SolveContext | None = None,
 ) -> Any:
+    """One invocation (a fresh start or a resume) with the run's context: it is not
+    checkpointed, so every invocation passes it again."""
     if not verbose:
-        return await graph.ainvoke(inputs, config)
+        return await graph.ainvoke(inputs, config, context=context)
     from pat_graph.graph.events import format_event, run_with_events
 
     def show(event: Any) -> None:
@@ -120,7 +124,7 @@ async def _drive(
         else:
             print(line, file=sys.stderr, flush=True)
 
-    return await run_with_events(graph, inputs, config, show)
+    return await run_with_events(graph, inputs, config, show, context=context)
 
 
 async def run_benchmark(
@@ -165,14 +169,18 @@ async def run_benchmark(
     worker = worker or new_worker_id()
     lease_s = lease_seconds()
     transient = transient_errors()
-    builder = build_graph(
+    defaults = graph_defaults(
         policy, generator=generator, planner=planner, sandbox=sandbox, **dict(budgets or {})
     )
-    resolved = builder.pat_deps.budgets
+    builder = graph_for(defaults)
+    # The run's models and sandbox reach the nodes through LangGraph's runtime context, passed
+    # on every invocation and resume (the graph's defaults are the same objects).
+    context = SolveContext(generator=generator, planner=planner, sandbox=sandbox)
+    resolved = defaults.budgets
     judge_fn = judge or _default_judge()
     record = RunRecord(
         name=run,
-        policy=builder.pat_deps.policy,  # canonical: `funcoder` is recorded as `pbt`
+        policy=defaults.policy,  # canonical: `funcoder` is recorded as `pbt`
         generator=spec_dict(generator, generator_spec),
         planner=None if planner is None else spec_dict(planner, planner_spec),
         budgets=resolved.to_dict(),
@@ -267,8 +275,9 @@ async def run_benchmark(
                     log = bar.write if bar else None
                     try:
                         state = await _solve_one(
-                            graph, saver, task, config, verbose, log, resolved.benchmark_patches
-                        )
+                            graph, saver, task, config, verbose, log,
+                            resolved.benchmark_patches, context,
+                        )  # fmt: skip
                     except _research.ProblemBudgetReached:  # finalize with the best so far
                         state = await _research.capped_state(graph, config)
                 result = result_from_state(state)
@@ -386,6 +395,7 @@ async def _solve_one(
     verbose: bool,
     log: Callable[[str], None] | None = None,
     patched: bool = True,
+    context: SolveContext | None = None,
 ) -> Mapping[str, Any]:
     """Fresh start, continue from the checkpoint, or reuse a finished thread's final state.
     A fresh start sees the statement with its example patches when `patched` (the
@@ -397,11 +407,11 @@ async def _solve_one(
     if snapshot.next:
         # Interrupted or errored: continue from the last checkpoint, so the calls already paid
         # for (and their ledger entries) are kept and only the failed node runs again.
-        return await _drive(graph, None, config, verbose, task.task_id, log)
+        return await _drive(graph, None, config, verbose, task.task_id, log, context)
     if snapshot.values:
         await saver.adelete_thread(config["configurable"]["thread_id"])  # unusable: start over
     problem = task.problem_for(patched)
-    return await _drive(graph, initial_state(problem), config, verbose, task.task_id, log)
+    return await _drive(graph, initial_state(problem), config, verbose, task.task_id, log, context)
 
 
 async def _judge(judge_fn: JudgeFn, task: Task, result: Result, sandbox: Sandbox | None) -> Any:

@@ -85,17 +85,19 @@ async def test_transport_failure_marks_errored_and_retry_fixes_it(bench, tmp_pat
     assert (summary["done"], summary["errored"], summary["pass_at_1"]) == (4, 0, 1.0)
 
 
-async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
-    bench, tmp_path: Path
-) -> None:
+def planner_down(purpose, messages):
+    """The fake model, with the planner's endpoint down."""
     from pat_graph.testing import target_of
     from tests.support.fake_server import reply
 
-    def planner_down(purpose, messages):
-        if purpose == "plan":
-            raise ConnectionError("planner endpoint down")
-        return reply(purpose, target_of(messages))
+    if purpose == "plan":
+        raise ConnectionError("planner endpoint down")
+    return reply(purpose, target_of(messages))
 
+
+async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
+    bench, tmp_path: Path
+) -> None:
     db = tmp_path / "runs.sqlite"
     first, chat1 = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
     assert first.done == 1 and first.errored == 3  # every problem but add_2 needs the planner
@@ -110,6 +112,31 @@ async def test_errored_problem_resumes_from_its_checkpoint_keeping_paid_calls(
     tokens = summary["tokens"]
     assert tokens["generator"]["input"] + tokens["planner"]["input"] == sum(u[0] for u in usage)
     assert summary["llm_calls"]["generator"] + summary["llm_calls"]["planner"] == len(usage)
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+async def test_the_run_passes_its_models_as_context_on_resume_too(
+    bench, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verbose: bool
+) -> None:
+    """Context is not checkpointed: a resumed problem must get the run's models again. The
+    graph's own defaults are poisoned here, so only the context can supply a working model."""
+    from pat_graph.runs import runner
+
+    db = tmp_path / "runs.sqlite"
+    first, _ = await _run(bench, db, chat=ScriptedChatModel(respond=planner_down))
+    assert first.errored == 3  # interrupted at `plan`, checkpoints kept
+
+    poison = ScriptedChatModel(respond=["never asked"], model_name="poison")
+    defaults = runner.graph_defaults
+    monkeypatch.setattr(
+        runner,
+        "graph_defaults",
+        lambda policy, **kw: defaults(policy, **{**kw, "generator": poison}),
+    )
+    retry, chat = await _run(bench, db, verbose=verbose)
+    assert (retry.done, retry.errored) == (3, 0)
+    assert poison.calls == []
+    assert {c.target for c in chat.calls if c.purpose == "plan"} >= {"add_0", "add_1", "add_3"}
 
 
 async def test_one_bad_problem_does_not_stop_the_run(bench, tmp_path: Path) -> None:

@@ -1,7 +1,11 @@
-"""`langgraph dev` serves the repo's langgraph.json, and a run through langgraph-sdk verifies.
+"""`langgraph dev` serves the repo's langgraph.json, and runs through langgraph-sdk verify,
+stream `updates`, `messages` and progress (`custom`), take a run's context, and stop at a
+breakpoint and resume from the server's checkpoint.
 
 The models are a scripted OpenAI-compatible stub on loopback; the code runs in the real sandbox.
-The server is started in its own process group and the whole group is killed afterwards.
+One server serves the module's tests; it is started in its own process group and the whole
+group is killed afterwards. Offline: no tracing, no analytics, no license key (so no metadata
+reporting), no browser.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,14 +110,15 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def stub() -> Iterator[OpenAIStub]:
     with OpenAIStub([reply], model="stub-coder") as server:
         yield server
 
 
-@pytest.fixture
-def studio(stub: OpenAIStub, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def studio(stub: OpenAIStub, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp_path = tmp_path_factory.mktemp("studio")
     if not LANGGRAPH.exists() and shutil.which("langgraph") is None:
         pytest.skip("langgraph-cli is not installed (pip install -e '.[test]')")
     config = tmp_path / "pat.toml"
@@ -193,3 +199,49 @@ async def test_a_studio_run_of_pat_finishes_verified(studio: str, stub: OpenAISt
         str(b["messages"][-1]["content"]).startswith((prompts.TESTS_TASK, prompts.CALLS_TASK))
         for b in stub.bodies
     )
+
+
+async def test_studio_streams_then_resumes_after_a_breakpoint(
+    studio: str, stub: OpenAIStub
+) -> None:
+    from langgraph_sdk import get_client
+
+    client = get_client(url=studio)
+    pat = next(a for a in await client.assistants.search(limit=20) if a["graph_id"] == "pat")
+    schemas = await client.assistants.get_schemas(pat["assistant_id"])
+    assert "entry_point" in json.dumps(schemas["input_schema"])
+    assert "final" in schemas["output_schema"]["properties"]
+    assert "budgets" in schemas["context_schema"]["properties"]
+
+    problem = {"task_id": "studio/2", "prompt": PROMPT, "entry_point": "running_max"}
+    context = {"budgets": {"n_samples": 2}}  # JSON context from the client reaches the nodes
+    thread = await client.threads.create()
+    first = len(stub.requests)
+    parts: dict[str, list[Any]] = defaultdict(list)
+    async for part in client.runs.stream(
+        thread["thread_id"], "pat", input={"problem": problem}, context=context,
+        stream_mode=["updates", "messages-tuple", "custom"], interrupt_before=["verify"],
+    ):  # fmt: skip
+        parts[part.event].append(part.data)
+    updated = {node for update in parts["updates"] for node in update}
+    assert {"generate", "build_tests"} <= updated and "verify" not in updated
+    messages = parts["messages"]
+    assert messages and all(meta["role"] == "generator" for _, meta in messages)
+    assert {meta["purpose"] for _, meta in messages} == {"trial", "tests"}
+    assert any(m["type"] == "AIMessageChunk" for m, _ in messages)  # tokens, streamed
+    progress = {c["event"] for c in parts["custom"]}
+    assert {"trial_sampled", "tests_written"} <= progress
+    trial = next(
+        b for b in stub.bodies[first:] if str(b["messages"][-1]["content"]).startswith("Implement")
+    )
+    assert trial["n"] == 2
+
+    paused = await client.threads.get_state(thread["thread_id"])
+    assert paused["next"] == ["verify"] and paused["values"]["candidates"]
+    asked = len(stub.requests)
+    final = await client.runs.wait(thread["thread_id"], "pat", input=None, context=context)
+    assert final["final"]["verified"] is True
+    assert len(stub.requests) == asked  # resumed at verify: nothing was asked again
+    done = await client.threads.get_state(thread["thread_id"])
+    assert done["next"] == [] and done["values"]["final"]["verified"] is True
+    assert len(done["values"]["ledger"]) == 2  # the trial and the tests, once each

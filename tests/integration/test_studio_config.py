@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graphs._studio import LazyLocalChatModel, studio_graph
+from graphs._studio import LazyLocalChatModel, studio_defaults, studio_graph
 from pat_graph.errors import ConfigError
 
 TOML = """
@@ -35,15 +35,15 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def deps_of(graph):
-    return graph.builder.pat_deps
+def deps_of(policy: str):
+    return studio_defaults(policy)
 
 
 def test_generator_and_planner_come_from_env_with_prices(config, monkeypatch) -> None:
     monkeypatch.setenv("PAT_GRAPH_GENERATOR", "cheap")
     monkeypatch.setenv("PAT_GRAPH_PLANNER", "strong")
     graph = studio_graph("pat")
-    deps = deps_of(graph)
+    deps = deps_of("pat")
     assert (deps.generator.name, deps.planner.name) == ("cheap", "strong")
     assert (deps.planner.input_price, deps.planner.output_price) == (1.0, 4.0)
     assert graph.checkpointer is None  # langgraph dev refuses graphs with their own
@@ -52,19 +52,19 @@ def test_generator_and_planner_come_from_env_with_prices(config, monkeypatch) ->
 
 def test_planner_defaults_to_the_generator(config, monkeypatch) -> None:
     monkeypatch.setenv("PAT_GRAPH_GENERATOR", "strong")
-    assert deps_of(studio_graph("pbt")).planner.name == "strong"
-    assert deps_of(studio_graph("best-of-n")).planner is None  # baselines never plan
+    assert deps_of("pbt").planner.name == "strong"
+    assert deps_of("best-of-n").planner is None  # baselines never plan
 
 
 def test_default_is_the_lazy_local_model(config) -> None:
-    deps = deps_of(studio_graph("standard"))
+    deps = deps_of("standard")
     assert deps.generator.name == "local"
     assert isinstance(deps.generator.chat, LazyLocalChatModel)  # nothing started at import
 
 
 def test_local_can_point_at_a_running_server(config, monkeypatch) -> None:
     monkeypatch.setenv("PAT_GRAPH_LOCAL_URL", "http://127.0.0.1:8080/v1")
-    chat = deps_of(studio_graph("standard")).generator.chat
+    chat = deps_of("standard").generator.chat
     assert not isinstance(chat, LazyLocalChatModel)
     assert chat.base_url == "http://127.0.0.1:8080/v1"  # the local spec speaks completion API
 

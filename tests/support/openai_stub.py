@@ -201,7 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, response)
 
     def _stream(self, response: dict[str, Any], body: dict[str, Any]) -> None:
-        """Server-sent events: one chunk per choice, then a usage chunk when asked for."""
+        """Server-sent events: each choice's text a word at a time (the finish reason on its
+        last piece), then a usage chunk when asked for."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -209,13 +210,18 @@ class _Handler(BaseHTTPRequestHandler):
         base = {k: response[k] for k in ("id", "created", "model")}
         base["object"] = "chat.completion.chunk" if chat else "text_completion"
         for choice in response["choices"]:
-            if chat:
-                delta = {"role": "assistant", "content": choice["message"]["content"]}
-                part = {"index": choice["index"], "delta": delta}
-            else:
-                part = {"index": choice["index"], "text": choice["text"]}
-            part["finish_reason"] = choice["finish_reason"]
-            self._event({**base, "choices": [part]})
+            text = choice["message"]["content"] if chat else choice["text"]
+            words = text.split(" ")
+            pieces = [w + " " for w in words[:-1]] + [words[-1]]
+            for i, piece in enumerate(pieces):
+                if chat:
+                    delta = {"content": piece, **({"role": "assistant"} if i == 0 else {})}
+                    part: dict[str, Any] = {"index": choice["index"], "delta": delta}
+                else:
+                    part = {"index": choice["index"], "text": piece}
+                last = i == len(pieces) - 1
+                part["finish_reason"] = choice["finish_reason"] if last else None
+                self._event({**base, "choices": [part]})
         if (body.get("stream_options") or {}).get("include_usage"):
             self._event({**base, "choices": [], "usage": response["usage"]})
         self.wfile.write(b"data: [DONE]\n\n")

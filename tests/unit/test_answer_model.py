@@ -90,14 +90,19 @@ async def test_missing_usage_stays_unreported_never_zero() -> None:
     assert entries[0]["usage_reported"] is False and entries[0]["cost_usd"] is None
 
 
-async def test_n_over_several_requests_sums_usage_and_keeps_each_requests_own() -> None:
+async def test_n_over_several_requests_sums_usage_on_the_result_and_every_generation() -> None:
     topped_up = [Answer(["a"], usage(10, 3)), Answer(["b"], usage(10, 5)), Answer(["c"], None)]
     model = AsyncModel(script=[topped_up])
     result = await model.agenerate([PROMPT], n=3)
     assert result.llm_output["requests"] == 3
     assert result.llm_output["token_usage"] == usage(20, 8)
+    # As ChatOpenAI gives each choice of an n-sample request that request's usage: callback
+    # handlers read the first generation's, which must stand for the whole call.
     metas = [g.message.usage_metadata for g in result.generations[0]]
-    assert [m and m["output_tokens"] for m in metas] == [3, 5, None]
+    assert [(m["input_tokens"], m["output_tokens"]) for m in metas] == [(20, 8)] * 3
+    assert {g.message.response_metadata["model_name"] for g in result.generations[0]} == {
+        "async-model"
+    }
 
     model = AsyncModel(script=[topped_up])
     _, entries = await sample(

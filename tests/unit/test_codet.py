@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pat_graph import build_graph, solve
 from pat_graph.graph.budgets import budgets_for
+from pat_graph.graph.policies import graph_defaults
 from pat_graph.problem import Problem
 from pat_graph.testing import ScriptedChatModel, fenced
 from tests.unit.consensus_fixtures import Behaviour, MarkerSandbox
@@ -110,7 +111,7 @@ async def test_unreadable_tests_are_asked_again():
 def test_codet_graph_never_plans():
     gen = ScriptedChatModel(respond=responder({}))
     builder = build_graph("codet", generator=gen, planner=gen)
-    assert builder.pat_deps.planner is None
+    assert graph_defaults("codet", generator=gen, planner=gen).planner is None
     graph = builder.compile().get_graph()
     assert "plan" not in graph.nodes
     edges = {(e.source, e.target) for e in graph.edges}

@@ -11,6 +11,7 @@ from pat_graph import build_graph, solve
 from pat_graph.graph.budgets import budgets_for
 from pat_graph.graph.nodes.consensus import statement_unit_tests
 from pat_graph.graph.nodes.divide import parse_divide
+from pat_graph.graph.policies import graph_defaults
 from pat_graph.graph.routing import route_after_divide
 from pat_graph.problem import Problem
 from pat_graph.testing import ScriptedChatModel, fenced
@@ -299,7 +300,7 @@ async def test_unreadable_inputs_are_asked_again():
 def test_funcoder_is_an_alias_of_pbt_with_depth_limit_6(name):
     gen = ScriptedChatModel(respond=responder({}))
     builder = build_graph(name, generator=gen)
-    assert builder.pat_deps.policy == "pbt"
+    assert graph_defaults(name, generator=gen).policy == "pbt"
     assert budgets_for(name).max_depth == 6
     edges = {(e.source, e.target) for e in builder.compile().get_graph().edges}
     assert ("__start__", "plan") in edges and ("plan", "implement_helper") in edges

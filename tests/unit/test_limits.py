@@ -131,3 +131,21 @@ async def test_top_up_requests_for_n_each_wait_their_turn(small_window) -> None:
         assert len(stub.arrivals) == 4
         assert stub.most_in_window(WINDOW - SLACK)[0] <= 2
         assert stub.span >= WINDOW - SLACK
+
+
+async def test_streamed_requests_keep_rpm_too(small_window) -> None:
+    """A `messages` stream or a streaming callback makes LangChain stream one-sample requests
+    (`_astream`, not `_agenerate`): the limit holds there too."""
+    with CountingStub(["a b c"]) as stub:
+        model = make_chat_model(spec_for(stub, rpm=2))
+
+        async def one(i: int) -> list:
+            return [chunk async for chunk in model.astream([HumanMessage(f"problem {i}")])]
+
+        start = time.monotonic()
+        answers = await asyncio.gather(*(one(i) for i in range(4)))
+        seconds = time.monotonic() - start
+        assert all(len(chunks) > 1 for chunks in answers)  # really streamed, chunk by chunk
+        assert all(body.get("stream") for body in stub.bodies)
+        assert stub.most_in_window(WINDOW - SLACK)[0] <= 2
+        assert seconds >= WINDOW - SLACK

@@ -14,7 +14,7 @@ from typing import Any
 
 from pat_graph.graph import prompts
 from pat_graph.graph.nodes.asking import ask_for_tests
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.program import parse as codeparse
 from pat_graph.program.doctests import example_tests
 from pat_graph.program.preamble import DEFAULT_IMPORTS
@@ -65,8 +65,8 @@ async def write_tests(
     )
 
 
-def build_tests_node(deps: Deps):
-    async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
+def build_tests_node(defaults: Deps):
+    async def build_tests(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         budgets = deps.budgets
         depth = state.get("depth", 0)
@@ -106,4 +106,4 @@ def build_tests_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return build_tests
+    return as_node(defaults, build_tests)

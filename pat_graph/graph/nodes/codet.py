@@ -19,7 +19,7 @@ from pat_graph.graph import prompts
 from pat_graph.graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.consensus import _function_source, read_lines
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.graph.nodes.verify import run_each
 from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
@@ -51,8 +51,8 @@ def statement_stub(deps: Deps, problem: dict[str, Any]) -> str:
     return with_default_imports(stub) if deps.budgets.default_imports else stub
 
 
-def codet_tests_node(deps: Deps):
-    async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
+def codet_tests_node(defaults: Deps):
+    async def build_tests(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         budgets = deps.budgets
         samples = list(state.get("candidates") or [])
@@ -87,11 +87,11 @@ def codet_tests_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return build_tests
+    return as_node(defaults, build_tests)
 
 
-def codet_verify_node(deps: Deps):
-    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+def codet_verify_node(defaults: Deps):
+    async def verify(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         tests = list(state.get("tests") or [])
         candidates = list(state.get("candidates") or [])
@@ -106,4 +106,4 @@ def codet_verify_node(deps: Deps):
             best["failures"] = []
         return {"best": best, "reports": summaries, "status": "chosen"}
 
-    return verify
+    return as_node(defaults, verify)

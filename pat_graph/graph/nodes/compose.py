@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.program import parse as codeparse
 from pat_graph.program import stdio as stdio_program
 from pat_graph.program.preamble import DEFAULT_IMPORTS, with_default_imports
@@ -62,8 +62,8 @@ def compose_program(
     return program, unimplemented
 
 
-def compose_node(deps: Deps):
-    async def compose(state: dict[str, Any]) -> dict[str, Any]:
+def compose_node(defaults: Deps):
+    async def compose(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         program, unimplemented = compose_program(
             state["problem"],
             state["plan"] or {"code": "", "stubs": []},
@@ -72,4 +72,4 @@ def compose_node(deps: Deps):
         )
         return {"phase": "plan", "candidates": [program], "unimplemented": unimplemented}
 
-    return compose
+    return as_node(defaults, compose)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pat_graph.graph import prompts
 from pat_graph.graph.nodes.compose import missing_helper
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.graph.nodes.divide import target_docstring, target_name
 from pat_graph.models.calls import sample
 from pat_graph.program import parse as codeparse
@@ -82,8 +82,8 @@ def usable_sample(text: str, problem: dict[str, Any]) -> tuple[str, bool] | None
     return codeparse.clean_module(src, tree), matches
 
 
-def conquer_node(deps: Deps):
-    async def conquer(state: dict[str, Any]) -> dict[str, Any]:
+def conquer_node(defaults: Deps):
+    async def conquer(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         plan = state.get("plan") or {"code": "", "stubs": []}
         helpers = state.get("helpers") or {}
@@ -136,4 +136,4 @@ def conquer_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return conquer
+    return as_node(defaults, conquer)

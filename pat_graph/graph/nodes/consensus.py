@@ -22,7 +22,7 @@ from pat_graph.graph import prompts
 from pat_graph.graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.build_tests import is_mbpp
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.graph.nodes.divide import target_name
 from pat_graph.program import parse as codeparse
 from pat_graph.program.doctests import example_tests
@@ -94,8 +94,8 @@ def _function_source(program: str, name: str) -> str:
     return ast.get_source_segment(program, fn) or program
 
 
-def consensus_tests_node(deps: Deps):
-    async def build_tests(state: dict[str, Any]) -> dict[str, Any]:
+def consensus_tests_node(defaults: Deps):
+    async def build_tests(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         depth = state.get("depth", 0)
         budgets = deps.budgets
@@ -131,11 +131,11 @@ def consensus_tests_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return build_tests
+    return as_node(defaults, build_tests)
 
 
-def consensus_verify_node(deps: Deps):
-    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+def consensus_verify_node(defaults: Deps):
+    async def verify(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         kind = problem.get("kind", "function")
         unit = list(state.get("tests") or [])
@@ -187,4 +187,4 @@ def consensus_verify_node(deps: Deps):
         }
         return {"best": best, "reports": reports, "status": "chosen"}
 
-    return verify
+    return as_node(defaults, verify)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pat_graph.graph import prompts
 from pat_graph.graph.nodes.asking import ask_until_usable
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.program import parse as codeparse
 
 
@@ -77,8 +77,8 @@ def parse_divide(text: str, problem: dict[str, Any], known: set[str]) -> dict[st
     return {"code": code, "stubs": stubs}
 
 
-def divide_node(deps: Deps):
-    async def divide(state: dict[str, Any]) -> dict[str, Any]:
+def divide_node(defaults: Deps):
+    async def divide(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         depth = state.get("depth", 0)
         budgets = deps.budgets
@@ -101,4 +101,4 @@ def divide_node(deps: Deps):
             return {"status": "divide_failed", "plan": None, "ledger": ledger}
         return {"status": "divided", "plan": parsed, "round": 1, "ledger": ledger}
 
-    return divide
+    return as_node(defaults, divide)

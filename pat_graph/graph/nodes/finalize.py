@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 
 
 def final_answer(state: dict[str, Any]) -> dict[str, Any]:
@@ -32,8 +32,8 @@ def final_answer(state: dict[str, Any]) -> dict[str, Any]:
     return final
 
 
-def finalize_node(deps: Deps):
-    async def finalize(state: dict[str, Any]) -> dict[str, Any]:
+def finalize_node(defaults: Deps):
+    async def finalize(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         return {"final": final_answer(state), "status": "done"}
 
-    return finalize
+    return as_node(defaults, finalize)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pat_graph.graph import prompts
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.models.calls import sample
 from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
@@ -66,8 +66,8 @@ class Target:
         return with_default_imports(program) if self.imports else program
 
 
-def generate_node(deps: Deps):
-    async def generate(state: dict[str, Any]) -> dict[str, Any]:
+def generate_node(defaults: Deps):
+    async def generate(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
         budgets = deps.budgets
         target = Target.of(problem, imports=budgets.default_imports)
@@ -98,4 +98,4 @@ def generate_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return generate
+    return as_node(defaults, generate)

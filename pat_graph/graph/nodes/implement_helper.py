@@ -6,9 +6,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
-
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
+from pat_graph.models.calls import current_config
 from pat_graph.program import parse as codeparse
 
 MAX_CONTEXT_CHARS = 3000
@@ -53,8 +52,8 @@ def helper_problem(
     return problem
 
 
-def implement_helper_node(deps: Deps):
-    async def implement_helper(task: dict[str, Any], config: RunnableConfig) -> dict[str, Any]:
+def implement_helper_node(defaults: Deps):
+    async def implement_helper(task: dict[str, Any], deps: Deps) -> dict[str, Any]:
         helper = task["helper"]
         depth = task["depth"]
         record: dict[str, Any] = {"header": helper["header"], "depth": depth}
@@ -66,7 +65,11 @@ def implement_helper_node(deps: Deps):
         problem = helper_problem(
             helper, task["parent"], task.get("plan_code") or "", deps.budgets.helper_context
         )
-        out = await deps.child_graph().ainvoke({"problem": problem, "depth": depth}, config)
+        # The node's config makes it a subgraph run (checkpoint namespace, streams, callbacks);
+        # the context is handed on explicitly, as it is not checkpointed.
+        out = await deps.child_graph().ainvoke(
+            {"problem": problem, "depth": depth}, current_config(), context=deps.context
+        )
         final = out.get("final") or {}
         record.update(
             code=final.get("code") or None,
@@ -76,4 +79,4 @@ def implement_helper_node(deps: Deps):
         )
         return {"helpers": {helper["name"]: record}, "ledger": out.get("ledger", [])}
 
-    return implement_helper
+    return as_node(defaults, implement_helper)

@@ -9,13 +9,13 @@ from typing import Any
 
 from pat_graph.graph import prompts
 from pat_graph.graph.nodes.asking import ask_until_usable
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 
 
-def plan_node(deps: Deps):
-    async def plan(state: dict[str, Any]) -> dict[str, Any]:
+def plan_node(defaults: Deps):
+    async def plan(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         if deps.planner is None:
             return {"status": "plan_failed"}
         budgets = deps.budgets
@@ -76,7 +76,7 @@ def plan_node(deps: Deps):
             "ledger": ledger,
         }
 
-    return plan
+    return as_node(defaults, plan)
 
 
 def _shown(code: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pat_graph.graph.nodes.deps import Deps
+from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.sandbox.base import TestReport
 
 MAX_FAILURES_KEPT = 5
@@ -55,8 +55,8 @@ def can_plan(deps: Deps, depth: int) -> bool:
     )
 
 
-def verify_node(deps: Deps):
-    async def verify(state: dict[str, Any]) -> dict[str, Any]:
+def verify_node(defaults: Deps):
+    async def verify(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         tests = list(state.get("tests") or [])
         candidates = list(state.get("candidates") or [])
         reports = await run_each(deps, state["problem"], candidates, tests)
@@ -70,7 +70,7 @@ def verify_node(deps: Deps):
             update.update(_after_trial(deps, depth, candidates, summaries, len(tests)))
         return update
 
-    return verify
+    return as_node(defaults, verify)
 
 
 def _after_trial(
