@@ -64,7 +64,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "explore":
         from pat_graph.reporting.explore import write_site
 
-        index, seconds = await write_site(args.db, args.out, args.runs)
+        index, seconds = await write_site(args.db, args.out, args.runs, force=args.force)
         print(f"explorer written in {seconds:.1f}s; open {index}")
         return 0
     raise AssertionError(args.command)

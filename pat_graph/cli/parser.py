@@ -109,5 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     xp.add_argument("--db", default=DEFAULT_DB)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
     xp.add_argument("--out", required=True, metavar="DIR")
+    # issue 22: a folder holding files pat-graph did not write is refused without --force
+    xp.add_argument("--force", action="store_true", help="write into --out DIR even if foreign")
     return p
 

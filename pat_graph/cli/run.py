@@ -54,11 +54,13 @@ async def _cmd_run(args: argparse.Namespace) -> int:
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
     from pat_graph.runs.pgstore import is_postgres_url
-    from pat_graph.runs.store import check_db_path, open_db
+    from pat_graph.runs.store import check_db_path, check_writable, open_db
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
-    if not is_postgres_url(args.db) and check_db_path(args.db).exists():
-        await (await open_db(args.db, create=False)).close()
+    if not is_postgres_url(args.db):
+        check_writable(check_db_path(args.db))  # a read-only file or folder, said plainly
+        if check_db_path(args.db).exists():
+            await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
     if args.task:

@@ -126,11 +126,11 @@ async def load_summaries(
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
     alike; only SQLite keeps the recorded-answer notes."""
-    from pat_graph.models.responses import notes, setup
+    from pat_graph.models.responses import notes
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
 
     pg = is_postgres_url(db_path)
-    async with open_run_store(db_path) as store:
+    async with open_run_store(db_path, readonly=True) as store:
         records = {r.name: r for r in await store.list_runs()}
         wanted = list(runs) if runs else list(records)
         if baseline and baseline not in wanted:
@@ -140,8 +140,6 @@ async def load_summaries(
             known = ", ".join(records) or "none"
             where = redact(str(db_path)) if pg else db_path
             raise ConfigError(f"unknown run(s) {', '.join(missing)} in {where}; known: {known}")
-        if not pg:
-            await setup(store.conn, store.lock)
         summaries = []
         for n in wanted:
             rows, calls = await store.results(n), await store.calls(n)
@@ -251,7 +249,7 @@ async def export_samples(
     )
     from pat_graph.runs.pgstore import open_run_store
 
-    async with open_run_store(db_path) as store:
+    async with open_run_store(db_path, readonly=True) as store:
         rows = await store.results(run)
     lines = [
         json.dumps({"task_id": r.task_id, "solution": (r.result or {}).get("code", "")}) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from pat_graph.errors import ConfigError
 from pat_graph.reporting.explore.tree import FunctionTree, Write, build_tree
+from pat_graph.runs.store import connect_reader
 
 MAX_HIDDEN_SHOWN = 20
 # Which generated tests reject the canonical solution is re-measured in the sandbox at explore
@@ -89,8 +89,7 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
     from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 
     serde = JsonPlusSerializer()
-    uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    conn = connect_reader(db_path)
     try:
         has = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='writes'"
@@ -122,8 +121,7 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
 
 def read_calls(db_path: str | Path, run: str) -> dict[str, list[dict[str, Any]]]:
     """The per-request ledger of `run` by task id (empty for databases without one)."""
-    uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    conn = connect_reader(db_path)
     try:
         has = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='calls'"
@@ -215,9 +213,9 @@ async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> l
     if str(db_path).startswith(("postgresql://", "postgres://")):
         raise ConfigError("explore reads SQLite run databases; pass --db FILE.sqlite")
     summaries = await load_summaries(db_path, list(runs) if runs else None)
-    conn = await open_db(str(db_path))
+    conn = await open_db(str(db_path), readonly=True)
     try:
-        store = Store(conn)
+        store = Store(conn, readonly=True)
         rows = {s["run"]: await store.results(s["run"]) for s in summaries}
     finally:
         await conn.close()
