@@ -14,6 +14,7 @@ from typing import Any
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
+from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
 from pat_graph.models.cost import summarize
 from pat_graph.reporting.research_report import format_rows, run_fields
 from pat_graph.runs.store import ResultRow, RunRecord
@@ -73,7 +74,9 @@ def summarize_run(
         else None,
         "pass_at_1_all": pass_at_1,  # the same number; kept for readers of older reports
         "pass_at_1_done": _rate(passed, n),
-        "verified_rate": _rate(sum(1 for r in done if (r.result or {}).get("verified")), n),
+        # issue 22: at least one in-loop test ran and passed; zero-test picks are `untested`
+        "verified_rate": _rate(sum(1 for r in done if recorded_verified(r.result)), n),
+        "untested": sum(1 for r in done if recorded_untested(r.result)),
         "planner_invocation_rate": _rate(
             sum(1 for r in done if (r.result or {}).get("planner_calls", 0) > 0), n
         ),
@@ -182,6 +185,12 @@ def cost_text(s: Mapping[str, Any]) -> str:
     return text
 
 
+def _verified_text(s: Mapping[str, Any]) -> str:
+    untested = s.get("untested") or 0
+    note = f" ({untested} untested: chosen with no in-loop test run)" if untested else ""
+    return _pct(s["verified_rate"]) + note
+
+
 def _profile_text(s: Mapping[str, Any]) -> str:
     """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
     profile = s.get("profile") or "- (recorded before profiles)"
@@ -213,7 +222,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 f"{_pct(s['pass_at_1'])} of {s['problems']} selected "
                 f"(plus {_pct(s['pass_at_1_plus'])})",
             ),
-            ("verified", _pct(s["verified_rate"])),
+            ("verified", _verified_text(s)),
             ("planner invoked", _pct(s["planner_invocation_rate"])),
             ("generated-test FP", _pct(s["generated_false_positive_rate"])),
         ]
