@@ -34,11 +34,20 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "seeds", None):
         return await _cmd_run_seeds(args)
 
+    from pat_graph.graph.policies import PLANNING_POLICIES
     from pat_graph.models.config import read_config
     from pat_graph.runs.research import ResearchOptions
     from pat_graph.runs.runner import run_benchmark
+    from pat_graph.runs.store import check_run_name
     from pat_graph.sandbox import get_sandbox
 
+    check_run_name(args.run_name)  # also each --seeds name: NAME-seedN
+    if args.planner and args.policy not in PLANNING_POLICIES:  # issue 22: say it, go on
+        print(
+            f"warning: --policy {args.policy} never plans, so --planner {args.planner} is not "
+            "used (pat and pbt plan)",
+            file=sys.stderr,
+        )
     for flag, value in (
         ("--limit", args.limit),
         ("--concurrency", args.concurrency),
@@ -47,7 +56,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
-    if args.max_cost_usd is not None and not args.max_cost_usd > 0:
+    if args.max_cost_usd is not None and not 0 < args.max_cost_usd < float("inf"):
         raise ConfigError(f"--max-cost-usd must be a positive amount (got {args.max_cost_usd})")
     if args.workers > 1 and (args.replay or args.pair_with or args.max_cost_usd is not None):
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "

@@ -30,7 +30,7 @@ from pat_graph.models.roles import RoleModel
 from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.runs.progress import Progress
-from pat_graph.runs.store import RunRecord, Store, db_error_message, open_db
+from pat_graph.runs.store import RunRecord, Store, check_run_name, db_error_message, open_db
 from pat_graph.sandbox.base import Sandbox
 
 JudgeFn = Callable[..., Awaitable[Any]]
@@ -161,6 +161,8 @@ async def run_benchmark(
     """
     from pat_graph.runs import research as _research
 
+    if not join:  # a worker joins a run that exists, whatever it was once named
+        check_run_name(run)
     tasks = list(benchmark.tasks if tasks is None else tasks)
     worker = worker or new_worker_id()
     lease_s = lease_seconds()

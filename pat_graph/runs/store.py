@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import time
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,6 +301,33 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "
         elif a != b:
             out.append(f"{prefix}{key}: was {a!r}, now {b!r}")
     return out
+
+
+MAX_RUN_NAME = 200
+
+
+def check_run_name(name: str) -> str:
+    """A name a new run may take: one line a person can type and read in a report, short
+    enough for a terminal, and without `::`, which separates FILE::RUN (--replay) and run from
+    task in checkpoint ids (`delete` of run "a" would otherwise reach run "a::b")."""
+    if not name.strip():
+        raise ConfigError("--run: the run name is empty; name the run, e.g. --run pat-qwen")
+    if len(name) > MAX_RUN_NAME:
+        raise ConfigError(
+            f"--run: the run name has {len(name)} characters; use at most {MAX_RUN_NAME}"
+        )
+    control = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) == "Cc"})
+    if control:
+        raise ConfigError(
+            f"--run {name!r}: control characters ({', '.join(control)}) are not allowed in a "
+            "run name; use letters, digits, '-', '_', '.'"
+        )
+    if "::" in name:
+        raise ConfigError(
+            f"--run {name!r}: '::' is not allowed in a run name (it separates FILE::RUN and a "
+            "run from its task ids); use '-' or '_'"
+        )
+    return name
 
 
 def check_db_path(path: str | Path, *, create: bool = True) -> Path:
