@@ -150,20 +150,24 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         from pat_graph.runs.workers import spawn_and_watch
 
         return await spawn_and_watch(args)
+    # The run's own counts (issue 22): other workers' results are the run's too.
+    others = max(0, outcome.run_done - outcome.done - outcome.skipped)
+    by_others = f", {others} by other workers" if others else ""
     print(
-        f"run {outcome.run}: {outcome.skipped + outcome.done}/{outcome.total} done "
-        f"({outcome.done} now, {outcome.skipped} earlier), {outcome.errored} errored",
+        f"run {outcome.run}: {outcome.run_done}/{outcome.total} done "
+        f"({outcome.done} now, {outcome.skipped} earlier{by_others}), "
+        f"{len(outcome.run_errors)} errored",
         file=sys.stderr,
     )
-    for task_id, message in outcome.errors.items():
-        print(f"  errored {task_id}: {message.splitlines()[0][:200]}", file=sys.stderr)
+    for task_id, message in outcome.run_errors.items():
+        print(f"  errored {task_id}: {(message.splitlines() or [''])[0][:200]}", file=sys.stderr)
     if getattr(outcome, "budget_stopped", 0):
         print(
             f"stopped at --max-cost-usd {args.max_cost_usd} (spent ${outcome.spent_usd:.6f}); "
             "run again with a higher budget to go on",
             file=sys.stderr,
         )
-    if outcome.errored:
+    if outcome.run_errors:
         print("re-run the same command to retry the errored problems", file=sys.stderr)
         return 1
     return 0

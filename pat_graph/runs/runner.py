@@ -52,6 +52,10 @@ class RunOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     budget_stopped: int = 0  # not started: the run's --max-cost-usd was reached (issue 14)
     spent_usd: float = 0.0  # the run's real spend so far, every invocation (replays are free)
+    # What the run has at the end, whoever did it (other workers too; issue 22): read back
+    # from the database, so "n/total done" is the run's, not this process's share.
+    run_done: int = 0
+    run_errors: dict[str, str] = field(default_factory=dict)
 
 
 def thread_id(run: str, task_id: str) -> str:
@@ -376,6 +380,12 @@ async def run_benchmark(
                     await claims.release(run, worker, list(held))
             if bar:
                 bar.close()
+        ids = {t.task_id for t in run_tasks}
+        for row in await store.results(run):
+            if row.task_id in ids and row.status == "done":
+                outcome.run_done += 1
+            elif row.task_id in ids and row.status == "errored":
+                outcome.run_errors[row.task_id] = row.error or ""
         await extras.finish(outcome, outcome.total - outcome.skipped)
     return outcome
 
