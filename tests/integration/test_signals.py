@@ -183,3 +183,36 @@ def test_workers_stop_when_their_parent_is_killed(tmp_path: Path) -> None:
     finally:
         stub.stop()
     finish_with_the_same_command(tmp_path, args)
+
+
+async def test_a_cancelled_reference_run_leaves_no_process() -> None:
+    """The judge's reference runs (trusted canonical code) end with the task that started them:
+    a Ctrl-C or SIGTERM cancels that task, and the interpreter must not run on."""
+    import asyncio
+
+    from pat_graph.benchmarks.reference import _run_isolated
+
+    def reference_children() -> list[int]:
+        found = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError):
+                continue
+            if int(stat[1]) == os.getpid() and stat[0] not in "ZX" and argv[-2:] == [b"-", b""]:
+                found.append(int(entry.name))
+        return found
+
+    job = asyncio.ensure_future(_run_isolated("import time\ntime.sleep(60)\n", 120))
+    deadline = time.monotonic() + 20
+    while not reference_children() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert reference_children(), "the reference run never started"
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    deadline = time.monotonic() + 5
+    while reference_children() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert reference_children() == []
