@@ -100,10 +100,10 @@ def _check_function_prompt(prompt: str, entry_point: str, where: str) -> None:
         )
 
 
-def _bound_names(node: ast.stmt) -> set[str]:
+def _bound_names(node: ast.Assign | ast.AnnAssign | ast.Import | ast.ImportFrom) -> set[str]:
     if isinstance(node, ast.Import | ast.ImportFrom):
         return {(a.asname or a.name).split(".")[0] for a in node.names}
-    targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[union-attr]
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
     return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 

@@ -67,8 +67,9 @@ async def _cmd_run(args: argparse.Namespace) -> int:
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
     if not is_postgres_url(args.db):
-        check_writable(check_db_path(args.db))  # a read-only file or folder, said plainly
-        if check_db_path(args.db).exists():
+        db_file = check_db_path(args.db)
+        check_writable(db_file)  # a read-only file or folder, said plainly
+        if db_file.exists():
             await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
