@@ -6,7 +6,9 @@ an hour into a batch run is far more expensive than one found at load time.
 
 from __future__ import annotations
 
+import ast
 import difflib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,63 @@ def _check_test(test: Any, kind: str, where: str) -> Test:
     )
 
 
+def _parse_prompt(prompt: str) -> ast.Module:
+    """The prompt as Python; a signature without a body (`def add(a, b):`, the usual way to ask
+    for a completion) is read with a placeholder body. SyntaxError from the prompt as given."""
+    try:
+        return ast.parse(prompt)
+    except SyntaxError as exc:
+        lines = [line for line in prompt.splitlines() if line.strip()]
+        last = lines[-1] if lines else ""
+        indent = " " * (len(last) - len(last.lstrip()) + 4)
+        try:
+            return ast.parse(f"{prompt.rstrip()}\n{indent}...\n")
+        except SyntaxError:
+            raise exc from None
+
+
+def _check_function_prompt(prompt: str, entry_point: str, where: str) -> None:
+    """A 'function' prompt must parse, and name its entry point: define it (HumanEval style) or,
+    when it defines no function (MBPP style: a docstring of prose and an example), mention it.
+    Else the model cannot write the function the tests call, and every problem scores 0."""
+    try:
+        tree = _parse_prompt(prompt)
+    except SyntaxError as exc:
+        raise BenchmarkError(
+            f"{where}: the prompt is not valid Python ({exc.msg}, line {exc.lineno} of the "
+            "prompt); a 'function' prompt is the function's signature and docstring, or a "
+            "docstring"
+        ) from exc
+    defined: set[str] = set()
+    functions: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(node.name)
+            if not isinstance(node, ast.ClassDef):
+                functions.append(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.Import | ast.ImportFrom):
+            defined.update(_bound_names(node))
+    if entry_point in defined:
+        return
+    if functions:
+        raise BenchmarkError(
+            f"{where}: entry_point {entry_point!r} is not defined in the prompt, which defines "
+            f"{', '.join(functions)}; fix entry_point or the prompt"
+        )
+    if not re.search(rf"\b{re.escape(entry_point)}\b", prompt):
+        raise BenchmarkError(
+            f"{where}: entry_point {entry_point!r} appears nowhere in the prompt, so the model "
+            "cannot know the function's name; give its signature or an example call"
+        )
+
+
+def _bound_names(node: ast.Assign | ast.AnnAssign | ast.Import | ast.ImportFrom) -> set[str]:
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+
+
 def parse_custom_row(row: Any, where: str) -> Task:
     if not isinstance(row, Mapping):
         raise BenchmarkError(f"{where}: each line must be a JSON object")
@@ -75,6 +134,8 @@ def parse_custom_row(row: Any, where: str) -> Task:
         raise BenchmarkError(f"{where}: task_id must be a non-empty string")
     if not isinstance(row["prompt"], str):
         raise BenchmarkError(f"{where}: prompt must be a string")
+    if kind == "function":
+        _check_function_prompt(row["prompt"], entry_point, where)
     for key in ("tests", "hidden_tests"):
         if not isinstance(row[key], list):
             raise BenchmarkError(f"{where}: {key} must be a list")

@@ -13,6 +13,7 @@ import inspect
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 from pat_graph.benchmarks import oracle
 from pat_graph.benchmarks.types import Task
 from pat_graph.errors import BenchmarkError
+from pat_graph.processes import die_with_parent
 from pat_graph.sandbox import literal
 
 # MBPP+ tasks whose outputs (re.Match objects) are compared only as "is not None" (EvalPlus).
@@ -114,8 +116,9 @@ def _runner_source(task: Task) -> str:
 async def _run_isolated(source: str, timeout_s: float) -> str:
     """Run trusted reference code in a fresh interpreter with an empty env and a scratch cwd."""
     with tempfile.TemporaryDirectory(prefix="pat-ref-") as tmp:
+        # Ends with pat-graph however it ends: cancelled (Ctrl-C, SIGTERM) or killed (issue 22).
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", "-",
+            *die_with_parent([sys.executable, "-I", "-"], signal.SIGKILL),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, cwd=tmp, env={"PATH": "/usr/bin:/bin"},
         )  # fmt: skip
@@ -125,6 +128,10 @@ async def _run_isolated(source: str, timeout_s: float) -> str:
             proc.kill()
             await proc.wait()
             raise BenchmarkError(f"reference solution timed out after {timeout_s:.0f}s") from None
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+            raise
     if proc.returncode != 0:
         tail = err.decode(errors="replace").strip().splitlines()[-3:]
         raise BenchmarkError("reference solution failed: " + " | ".join(tail))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -68,10 +69,11 @@ async def _dispatch(args: argparse.Namespace) -> int:
             from pat_graph.reporting.explore.watch import watch
 
             return await watch(args.db, args.runs, args.out, port=args.port,
-                               interval=args.interval, announce=_announce)  # fmt: skip
+                               interval=args.interval, announce=_announce,
+                               force=args.force)  # fmt: skip
         if not args.out:
             raise ConfigError("explore needs --out DIR (the site's folder), or --watch")
-        index, seconds = await write_site(args.db, args.out, args.runs)
+        index, seconds = await write_site(args.db, args.out, args.runs, force=args.force)
         print(f"explorer written in {seconds:.1f}s; open {index}")
         return 0
     raise AssertionError(args.command)
@@ -98,6 +100,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
+def _stopped(args: argparse.Namespace, exc: KeyboardInterrupt) -> int:
+    """One line on how the work was left, and 128 + the signal (130 Ctrl-C, 143 SIGTERM)."""
+    from pat_graph.runs.workers import SPAWNED_ENV
+
+    signum = getattr(exc, "signum", signal.SIGINT)
+    word = "interrupted" if signum == signal.SIGINT else f"stopped ({signal.Signals(signum).name})"
+    if os.environ.get(SPAWNED_ENV):  # a worker of `run --workers N`: the run says it once
+        return 128 + signum
+    if args.command in ("run", "worker"):
+        print(
+            f"\n{word}: finished problems are saved and in-flight ones resume from their last "
+            f"checkpoint; run the same command again to continue (--run {args.run_name} --db "
+            f"{args.db})",
+            file=sys.stderr,
+        )
+    else:
+        print(f"\n{word}", file=sys.stderr)
+    return 128 + signum
+
+
 def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "benchmarks":
@@ -119,20 +141,11 @@ def _main(args: argparse.Namespace) -> int:
 
             print(script(_parser(), args.shell), end="")
             return 0
-        import asyncio
+        from pat_graph.processes import run_stoppable
 
-        return asyncio.run(_dispatch(args))
-    except KeyboardInterrupt:
-        if args.command == "run":
-            print(
-                f"\ninterrupted: finished problems are saved and in-flight ones resume from "
-                f"their last checkpoint; run the same command again to continue "
-                f"(--run {args.run_name} --db {args.db})",
-                file=sys.stderr,
-            )
-        else:
-            print("\ninterrupted", file=sys.stderr)
-        return 130
+        return run_stoppable(_dispatch(args))
+    except KeyboardInterrupt as exc:  # Ctrl-C, or processes.Stopped: SIGINT / SIGTERM
+        return _stopped(args, exc)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

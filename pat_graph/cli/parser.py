@@ -170,6 +170,8 @@ def _parser() -> argparse.ArgumentParser:
     xp.add_argument("--db", default=DEFAULT_DB, help=DB_HELP)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
     xp.add_argument("--out", metavar="DIR", help="the site's folder (required without --watch)")
+    # issue 22: a folder holding files pat-graph did not write is refused without --force
+    xp.add_argument("--force", action="store_true", help="write into --out DIR even if foreign")
     xp.add_argument(
         "--watch", action="store_true",
         help="serve the explorer on 127.0.0.1 and rewrite it as results land (Ctrl-C stops)",

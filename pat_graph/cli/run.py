@@ -47,11 +47,20 @@ async def _cmd_run(args: argparse.Namespace) -> int:
 async def _cmd_run_one(args: argparse.Namespace) -> int:
     import asyncio
 
+    from pat_graph.graph.policies import PLANNING_POLICIES
     from pat_graph.models.config import read_config
     from pat_graph.runs.research import ResearchOptions
     from pat_graph.runs.runner import run_benchmark
+    from pat_graph.runs.store import check_run_name
     from pat_graph.sandbox import get_sandbox
 
+    check_run_name(args.run_name)  # also each --seeds name: NAME-seedN
+    if args.planner and args.policy not in PLANNING_POLICIES:  # issue 22: say it, go on
+        print(
+            f"warning: --policy {args.policy} never plans, so --planner {args.planner} is not "
+            "used (pat and pbt plan)",
+            file=sys.stderr,
+        )
     for flag, value in (
         ("--limit", args.limit),
         ("--concurrency", args.concurrency),
@@ -60,20 +69,23 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
     ):
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be at least 1 (got {value})")
-    if args.max_cost_usd is not None and not args.max_cost_usd > 0:
+    if args.max_cost_usd is not None and not 0 < args.max_cost_usd < float("inf"):
         raise ConfigError(f"--max-cost-usd must be a positive amount (got {args.max_cost_usd})")
     if args.workers > 1 and (args.replay or args.pair_with or args.max_cost_usd is not None):
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
     from pat_graph.runs.pgstore import is_postgres_url
-    from pat_graph.runs.store import check_db_path, open_db
+    from pat_graph.runs.store import check_db_path, check_writable, open_db
 
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
     if args.dry_run and not is_postgres_url(args.db):
         check_db_path(args.db)  # read-only later (runs/dry_run.py): opening it here could write
-    elif not is_postgres_url(args.db) and check_db_path(args.db).exists():
-        await (await open_db(args.db, create=False)).close()
+    elif not is_postgres_url(args.db):
+        db_file = check_db_path(args.db)
+        check_writable(db_file)  # a read-only file or folder, said plainly
+        if db_file.exists():
+            await (await open_db(args.db, create=False)).close()
     benchmark = _load_benchmark(args.benchmark)
     tasks = list(benchmark.tasks)
     if args.task:
@@ -162,15 +174,19 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
         if args.json:
             await _emit_json(args, None, code)
         return code
+    # The run's own counts (issue 22): other workers' results are the run's too.
+    others = max(0, outcome.run_done - outcome.done - outcome.skipped)
+    by_others = f", {others} by other workers" if others else ""
     print(
-        f"run {outcome.run}: {outcome.skipped + outcome.done}/{outcome.total} done "
-        f"({outcome.done} now, {outcome.skipped} earlier), {outcome.errored} errored",
+        f"run {outcome.run}: {outcome.run_done}/{outcome.total} done "
+        f"({outcome.done} now, {outcome.skipped} earlier{by_others}), "
+        f"{len(outcome.run_errors)} errored",
         file=sys.stderr,
     )
-    for task_id, message in outcome.errors.items():
-        print(f"  errored {task_id}: {message.splitlines()[0][:200]}", file=sys.stderr)
-    left = outcome.total - outcome.skipped - outcome.done - outcome.errored
-    code = 1 if outcome.errored else 0
+    for task_id, message in outcome.run_errors.items():
+        print(f"  errored {task_id}: {(message.splitlines() or [''])[0][:200]}", file=sys.stderr)
+    left = outcome.total - outcome.run_done - len(outcome.run_errors)
+    code = 1 if outcome.run_errors else 0
     if getattr(outcome, "budget_stopped", 0) and left > 0:
         print(
             f"stopped at --max-cost-usd {args.max_cost_usd} (spent ${outcome.spent_usd:.6f}) "
@@ -179,7 +195,7 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         code = EXIT_BUDGET_STOP  # before errors: raising the budget also retries those
-    if outcome.errored:
+    if outcome.run_errors:
         print("re-run the same command to retry the errored problems", file=sys.stderr)
     if args.json:
         await _emit_json(args, outcome, code)

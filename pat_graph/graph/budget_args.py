@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -73,9 +74,9 @@ def _typed(value: Any, raw: str, hint: Any) -> tuple[bool, Any]:
         return isinstance(value, bool), value
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool), value
-    if hint is float:
+    if hint is float:  # JSON reads NaN and Infinity: no knob means either
         number = isinstance(value, int | float) and not isinstance(value, bool)
-        return number, float(value) if number else value
+        return number and math.isfinite(value), float(value) if number else value
     if hint is str:
         return True, value if isinstance(value, str) else raw
     return True, value  # a type this check does not know: the dataclass validates it

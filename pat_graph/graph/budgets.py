@@ -100,6 +100,8 @@ class Budgets:
             "min_trial_samples": self.min_trial_samples >= 1,
             "trial_requests": self.trial_requests >= 1,
             "trial_attempts": self.trial_attempts >= 1,
+            "max_problem_cost_usd": self.max_problem_cost_usd is None
+            or self.max_problem_cost_usd > 0,
             **self._funcoder_checks(),
         }
         checks.update({name: getattr(self, name) in allowed for name, allowed in _CHOICES.items()})

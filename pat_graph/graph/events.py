@@ -260,7 +260,7 @@ def _detail(e: ProgressEvent) -> str:
     if e.node == "compose":
         return f"{round_note}composed plan + helpers"
     if e.node == "finalize":
-        verdict = "verified" if e.verified else "NOT verified"
+        verdict = "verified" if e.verified else "NOT verified" if e.tests_total else "untested"
         return f"{verdict} ({e.best_passed}/{e.tests_total} tests)"
     return e.status or ""
 

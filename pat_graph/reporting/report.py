@@ -14,6 +14,7 @@ from typing import Any
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
+from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
 from pat_graph.models.cost import summarize
 from pat_graph.models.transport import wire_summary
 from pat_graph.reporting.research_report import format_rows, run_fields
@@ -75,7 +76,9 @@ def summarize_run(
         else None,
         "pass_at_1_all": pass_at_1,  # the same number; kept for readers of older reports
         "pass_at_1_done": _rate(passed, n),
-        "verified_rate": _rate(sum(1 for r in done if (r.result or {}).get("verified")), n),
+        # issue 22: at least one in-loop test ran and passed; zero-test picks are `untested`
+        "verified_rate": _rate(sum(1 for r in done if recorded_verified(r.result)), n),
+        "untested": sum(1 for r in done if recorded_untested(r.result)),
         "planner_invocation_rate": _rate(
             sum(1 for r in done if (r.result or {}).get("planner_calls", 0) > 0), n
         ),
@@ -133,11 +136,11 @@ async def load_summaries(
     """The summaries of `runs` (all by default, the baseline added) from an SQLite file or a
     postgresql:// URL (issue 13): one reader for both backends, so they check and summarise
     alike; only SQLite keeps the recorded-answer notes."""
-    from pat_graph.models.responses import notes, setup
+    from pat_graph.models.responses import notes
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
 
     pg = is_postgres_url(db_path)
-    async with open_run_store(db_path) as store:
+    async with open_run_store(db_path, readonly=True) as store:
         records = {r.name: r for r in await store.list_runs()}
         wanted = list(runs) if runs else list(records)
         if baseline and baseline not in wanted:
@@ -147,8 +150,6 @@ async def load_summaries(
             known = ", ".join(records) or "none"
             where = redact(str(db_path)) if pg else db_path
             raise ConfigError(f"unknown run(s) {', '.join(missing)} in {where}; known: {known}")
-        if not pg:
-            await setup(store.conn, store.lock)
         summaries = []
         results = {}
         for n in wanted:
@@ -207,6 +208,12 @@ def http_rows(s: Mapping[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
+def _verified_text(s: Mapping[str, Any]) -> str:
+    untested = s.get("untested") or 0
+    note = f" ({untested} untested: chosen with no in-loop test run)" if untested else ""
+    return _pct(s["verified_rate"]) + note
+
+
 def _profile_text(s: Mapping[str, Any]) -> str:
     """`paper`, or `paper + planner_feedback=true, ...` when knobs were set on top of it."""
     profile = s.get("profile") or "- (recorded before profiles)"
@@ -238,7 +245,7 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 f"{_pct(s['pass_at_1'])} of {s['problems']} selected "
                 f"(plus {_pct(s['pass_at_1_plus'])})",
             ),
-            ("verified", _pct(s["verified_rate"])),
+            ("verified", _verified_text(s)),
             ("planner invoked", _pct(s["planner_invocation_rate"])),
             ("generated-test FP", _pct(s["generated_false_positive_rate"])),
         ]
@@ -276,7 +283,7 @@ async def export_samples(
     )
     from pat_graph.runs.pgstore import open_run_store
 
-    async with open_run_store(db_path) as store:
+    async with open_run_store(db_path, readonly=True) as store:
         rows = await store.results(run)
     lines = [
         json.dumps({"task_id": r.task_id, "solution": (r.result or {}).get("code", "")}) + "\n"

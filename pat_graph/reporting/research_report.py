@@ -115,10 +115,9 @@ async def compare(db_path: str | Path, run_a: str, run_b: str) -> dict[str, Any]
     """`report --compare A B`: paired difference (base and plus), McNemar, cost ratio."""
     from pat_graph.runs.store import Store, open_db
 
-    conn = await open_db(db_path, create=False)
+    conn = await open_db(db_path, readonly=True)
     try:
-        store = Store(conn)
-        await store.setup()
+        store = Store(conn, readonly=True)
         names = [r.name for r in await store.list_runs()]
         sides = []
         for wanted in (run_a, run_b):

@@ -468,18 +468,21 @@ async def open_postgres(
 
 
 @asynccontextmanager
-async def open_run_store(db: Any, *, create: bool = False) -> AsyncIterator[Any]:
-    """The run tables of `db` for readers (report, export): a `Store` on the SQLite file, or a
-    `PgStore` for a postgresql:// URL, with the same methods."""
+async def open_run_store(
+    db: Any, *, create: bool = False, readonly: bool = False
+) -> AsyncIterator[Any]:
+    """The run tables of `db`: a `Store` on the SQLite file, or a `PgStore` for a postgresql://
+    URL, with the same methods. `readonly` (report, export): a connection that cannot change
+    the file and works where it cannot be written (store.open_db)."""
     if is_postgres_url(db):
         async with open_postgres(str(db), create=create, pool_size=2) as (_saver, store):
             yield store
         return
     from pat_graph.runs.store import Store, open_db
 
-    conn = await open_db(db, create=create)
+    conn = await open_db(db, create=create, readonly=readonly)
     try:
-        store = Store(conn)
+        store = Store(conn, readonly=readonly)
         await store.setup()
         yield store
     finally:

@@ -39,11 +39,9 @@ async def open_source(spec: str, db_path: str | Path, run: str) -> Source:
     name = spec if own and not wanted else wanted
     if own and not wanted and not Path(db_path).is_file():
         raise ConfigError(f"--replay/--pair-with {spec}: no run database at {db_path}")
-    conn = await open_db(file, create=False)
+    conn = await open_db(file, readonly=True)  # only read: another run's file may be read-only
     try:
-        store = Store(conn)
-        await store.setup()
-        await setup(conn, store.lock)
+        store = Store(conn, readonly=True)
         runs = [r.name for r in await store.list_runs()]
         if not name:
             name = run if run in runs else (runs[0] if len(runs) == 1 else "")

@@ -31,7 +31,7 @@ from pat_graph.models.roles import RoleModel
 from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
 from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
 from pat_graph.runs.progress import Progress
-from pat_graph.runs.store import RunRecord, Store, db_error_message, open_db
+from pat_graph.runs.store import RunRecord, Store, check_run_name, db_error_message, open_db
 from pat_graph.sandbox.base import Sandbox
 
 JudgeFn = Callable[..., Awaitable[Any]]
@@ -53,6 +53,10 @@ class RunOutcome:
     errors: dict[str, str] = field(default_factory=dict)
     budget_stopped: int = 0  # not started: the run's --max-cost-usd was reached (issue 14)
     spent_usd: float = 0.0  # the run's real spend so far, every invocation (replays are free)
+    # What the run has at the end, whoever did it (other workers too; issue 22): read back
+    # from the database, so "n/total done" is the run's, not this process's share.
+    run_done: int = 0
+    run_errors: dict[str, str] = field(default_factory=dict)
 
 
 def thread_id(run: str, task_id: str) -> str:
@@ -165,6 +169,8 @@ async def run_benchmark(
     """
     from pat_graph.runs import research as _research
 
+    if not join:  # a worker joins a run that exists, whatever it was once named
+        check_run_name(run)
     tasks = list(benchmark.tasks if tasks is None else tasks)
     worker = worker or new_worker_id()
     lease_s = lease_seconds()
@@ -383,6 +389,12 @@ async def run_benchmark(
                     await claims.release(run, worker, list(held))
             if bar:
                 bar.close()
+        ids = {t.task_id for t in run_tasks}
+        for row in await store.results(run):
+            if row.task_id in ids and row.status == "done":
+                outcome.run_done += 1
+            elif row.task_id in ids and row.status == "errored":
+                outcome.run_errors[row.task_id] = row.error or ""
         await extras.finish(outcome, outcome.total - outcome.skipped)
     return outcome
 

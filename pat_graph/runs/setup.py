@@ -7,6 +7,7 @@ the same thing.
 from __future__ import annotations
 
 import contextlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,10 @@ def unpriced_warnings(specs: Any, config: Any, max_cost_usd: float | None) -> li
     return lines
 
 
+def _to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def _with_seed(chat: Any, seed: int | None) -> Any:
     fields = getattr(type(chat), "model_fields", {})
     if seed is None or "seed" not in fields:
@@ -93,7 +98,8 @@ async def _role_models(
     if any(s.is_local for s in chosen.values()):
         from pat_graph.models.local import LocalServer
 
-        server = await stack.enter_async_context(LocalServer())
+        # Loading takes seconds to a minute: say so on stderr rather than look hung (issue 22).
+        server = await stack.enter_async_context(LocalServer(progress=_to_stderr))
         local_url = server.base_url
 
     def role_model(spec: Any) -> RoleModel:

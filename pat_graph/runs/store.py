@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -157,11 +159,20 @@ def call_entry(task_id: str, entry: str) -> dict[str, Any]:
 class Store:
     """Runs and results on an open aiosqlite connection; `lock` serialises writes."""
 
-    def __init__(self, conn: aiosqlite.Connection, lock: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        lock: asyncio.Lock | None = None,
+        *,
+        readonly: bool = False,
+    ) -> None:
         self.conn = conn
         self.lock = lock or asyncio.Lock()
+        self.readonly = readonly  # opened by `open_db(readonly=True)`: its tables are ready
 
     async def setup(self) -> None:
+        if self.readonly:
+            return
         async with self.lock:
             await self.conn.execute("PRAGMA busy_timeout=10000")
             await self.conn.executescript(SCHEMA)
@@ -323,6 +334,33 @@ def _differences(old: Mapping[str, Any], new: Mapping[str, Any], prefix: str = "
     return out
 
 
+MAX_RUN_NAME = 200
+
+
+def check_run_name(name: str) -> str:
+    """A name a new run may take: one line a person can type and read in a report, short
+    enough for a terminal, and without `::`, which separates FILE::RUN (--replay) and run from
+    task in checkpoint ids (`delete` of run "a" would otherwise reach run "a::b")."""
+    if not name.strip():
+        raise ConfigError("--run: the run name is empty; name the run, e.g. --run pat-qwen")
+    if len(name) > MAX_RUN_NAME:
+        raise ConfigError(
+            f"--run: the run name has {len(name)} characters; use at most {MAX_RUN_NAME}"
+        )
+    control = sorted({f"U+{ord(c):04X}" for c in name if unicodedata.category(c) == "Cc"})
+    if control:
+        raise ConfigError(
+            f"--run {name!r}: control characters ({', '.join(control)}) are not allowed in a "
+            "run name; use letters, digits, '-', '_', '.'"
+        )
+    if "::" in name:
+        raise ConfigError(
+            f"--run {name!r}: '::' is not allowed in a run name (it separates FILE::RUN and a "
+            "run from its task ids); use '-' or '_'"
+        )
+    return name
+
+
 def check_db_path(path: str | Path, *, create: bool = True) -> Path:
     """The checks that need no connection: not a URL, not a directory, an SQLite file if it
     exists (its first bytes), and present unless `create`. Nothing is created here."""
@@ -334,6 +372,11 @@ def check_db_path(path: str | Path, *, create: bool = True) -> Path:
     file = Path(path)
     if file.is_dir():
         raise ConfigError(f"--db {file} is a directory; pass the path of a database file")
+    if file.exists() and not file.is_file():  # never read a FIFO's head (it blocks) nor a device
+        raise ConfigError(
+            f"--db {file} is not a regular file (a device, FIFO or socket); pass the path of a "
+            "database file"
+        )
     if file.exists():
         with file.open("rb") as fh:
             head = fh.read(len(SQLITE_MAGIC))
@@ -347,14 +390,24 @@ def check_db_path(path: str | Path, *, create: bool = True) -> Path:
     return file
 
 
-async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connection:
+async def open_db(
+    path: str | Path, *, create: bool = True, readonly: bool = False
+) -> aiosqlite.Connection:
     """Open (or, with `create`, make) a run database; every failure is one ConfigError.
+
+    `readonly` is for commands that only read (report, export, explore, a replay's source): they
+    work on a read-only file system, a file or folder the user may not write, and never change
+    the file (see `reader_uri`). A command that writes is told at once that the database is
+    read-only, instead of SQLite's "unable to open database file".
 
     Why so careful: aiosqlite runs each connection on its own thread, and a connection left open
     on an error path keeps the process alive forever. Anything that fails after connecting
     closes the connection before raising.
     """
-    file = check_db_path(path, create=create)
+    file = check_db_path(path, create=create and not readonly)
+    if readonly:
+        return await _open_reader(file)
+    check_writable(file)
     if not file.exists() and not file.parent.exists():
         try:
             file.parent.mkdir(parents=True)
@@ -370,20 +423,104 @@ async def open_db(path: str | Path, *, create: bool = True) -> aiosqlite.Connect
         # commits, which resume redoes); FULL's fsync per checkpoint tripled the graph's overhead.
         await conn.execute("PRAGMA synchronous=NORMAL")
         await conn.execute("PRAGMA busy_timeout=10000")
-        async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as c:
-            tables = {row[0] for row in await c.fetchall()}
+        await _check_ours(conn, file)
     except BaseException as exc:
         await conn.close()
         if isinstance(exc, sqlite3.Error):
             raise ConfigError(db_error_message(exc, file)) from exc
         raise
+    return conn
+
+
+def check_writable(file: Path) -> None:
+    """SQLite needs the file and its folder (for the -wal file) writable; say so plainly."""
+    if file.exists() and not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK)):
+        raise ConfigError(
+            f"the database {file} is read-only (a read-only file system, or a file or folder "
+            "you may not write) and this command writes to it; make both writable or copy the "
+            "database elsewhere (report, export and explore can read it as it is)"
+        )
+    folder = next((p for p in (file.parent, *file.parent.parents) if p.exists()), None)
+    if not file.exists() and folder is not None and not os.access(folder, os.W_OK):
+        raise ConfigError(f"cannot create the database {file}: {folder} is read-only")
+
+
+async def _check_ours(conn: aiosqlite.Connection, file: Path) -> set[str]:
+    """The file's tables; ConfigError when they belong to something else."""
+    async with conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as c:
+        tables = {row[0] for row in await c.fetchall()}
     foreign = tables - OWN_TABLES - {"sqlite_sequence"}
     if foreign and not tables & {"runs", "checkpoints"}:
-        await conn.close()
         raise ConfigError(
             f"--db {file} is an SQLite database that pat-graph did not create (tables: "
             f"{', '.join(sorted(foreign))}); pass another --db"
         )
+    return tables
+
+
+def reader_uri(path: str | Path) -> str:
+    """The URI a command that only reads opens `path` with (sqlite3 or aiosqlite, uri=True).
+
+    A file and folder it may write: the plain file (so SQLite tidies its -wal file on close as
+    usual; readers set `query_only`). Otherwise `mode=ro`; and where even that cannot open (a
+    WAL database whose folder is read-only: SQLite cannot create the -shm file), `immutable=1`,
+    which is exact as long as no -wal file holds changes: when one does, ConfigError says so."""
+    file = Path(path).resolve()
+    base = file.as_uri()
+    if os.access(file, os.W_OK) and os.access(file.parent, os.W_OK):
+        return base
+    uri = f"{base}?mode=ro"
+    try:
+        probe = sqlite3.connect(uri, uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return uri
+        finally:
+            probe.close()
+    except sqlite3.Error as exc:
+        # CANTOPEN on a read-only mount, READONLY_DIRECTORY in a folder the user may not write
+        name = getattr(exc, "sqlite_errorname", "")
+        if name != "SQLITE_CANTOPEN" and not name.startswith("SQLITE_READONLY"):
+            raise
+    wal = file.with_name(file.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ConfigError(
+            f"the database {path} is read-only and its last changes are still in {wal.name}, "
+            "which SQLite cannot read without writing beside it; copy the database with its "
+            "-wal file to a writable folder and read the copy"
+        )
+    return f"{base}?immutable=1"
+
+
+def connect_reader(path: str | Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection for reading only (the explorer's checkpoint reads)."""
+    conn = sqlite3.connect(reader_uri(path), uri=True)
+    conn.execute("PRAGMA query_only=1")
+    return conn
+
+
+async def _open_reader(file: Path) -> aiosqlite.Connection:
+    """A connection that cannot change the file: tables an older database lacks are empty TEMP
+    tables (so readers need no schema checks), then `query_only`."""
+    from pat_graph.models.responses import SCHEMA as RESPONSES_SCHEMA
+
+    try:
+        conn = await aiosqlite.connect(reader_uri(file), uri=True)
+    except sqlite3.Error as exc:
+        raise ConfigError(db_error_message(exc, file)) from exc
+    try:
+        await conn.execute("PRAGMA busy_timeout=10000")
+        tables = await _check_ours(conn, file)
+        for statement in f"{SCHEMA};{RESPONSES_SCHEMA}".split(";"):
+            head = statement.split("(", 1)[0].split()
+            if head[:5] == ["CREATE", "TABLE", "IF", "NOT", "EXISTS"] and head[5] not in tables:
+                await conn.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+        await conn.execute("PRAGMA query_only=1")
+    except BaseException as exc:
+        await conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise ConfigError(db_error_message(exc, file)) from exc
+        raise
     return conn
 
 

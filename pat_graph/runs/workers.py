@@ -26,6 +26,8 @@ from pat_graph.errors import ConfigError
 # that changes the answers or the bill, but not where the server is (base_url) nor the key.
 MODEL_FIELDS = ("model", "api", "input_price", "output_price", "max_tokens")
 POLL_S = 0.5
+STOP_GRACE_S = 30.0  # a stopped worker's in-flight problems save their checkpoints meanwhile
+SPAWNED_ENV = "PAT_GRAPH_SPAWNED_WORKER"  # set for the workers of `run --workers N`
 
 
 def model_differences(role: str, recorded: Mapping[str, Any], spec: Any) -> list[str]:
@@ -139,6 +141,23 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     return 1 if outcome.errored else 0
 
 
+async def stop_workers(procs: list[subprocess.Popen[bytes]], grace: float = STOP_GRACE_S) -> None:
+    """SIGTERM every worker's process group: each cancels its problems in flight (their
+    checkpoints stay), gives its leases back and exits; what is left after `grace` is killed."""
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for p in procs:
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
 def worker_command(args: argparse.Namespace) -> list[str]:
     """The `pat-graph worker` command line a `run --workers N` starts N times."""
     cmd = [sys.executable, "-m", "pat_graph.cli", "worker", "--db", str(args.db), "--run",
@@ -152,12 +171,20 @@ def worker_command(args: argparse.Namespace) -> list[str]:
 async def spawn_and_watch(args: argparse.Namespace) -> int:
     """Start `args.workers` workers on the registered run and show one progress display, read
     from the database (so it also counts other machines' workers)."""
+    from pat_graph.processes import die_with_parent
     from pat_graph.runs.claims import claims_of
     from pat_graph.runs.pgstore import open_run_store
     from pat_graph.runs.progress import Progress
 
+    # Each in its own session (a terminal's Ctrl-C reaches the parent, which stops them in
+    # order), SIGTERMed by the kernel should the parent die without doing so (SIGKILL).
     procs = [
-        subprocess.Popen(worker_command(args), stdin=subprocess.DEVNULL, start_new_session=True)
+        subprocess.Popen(
+            die_with_parent(worker_command(args)),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, SPAWNED_ENV: "1"},
+        )
         for _ in range(args.workers)
     ]
     started = time.time()
@@ -196,13 +223,7 @@ async def spawn_and_watch(args: argparse.Namespace) -> int:
                 await asyncio.sleep(POLL_S)
             final = await claims.pending(args.run_name)
     except BaseException:
-        for p in procs:  # an interrupted parent stops its workers (they keep their checkpoints)
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(p.pid, signal.SIGINT)
-        for p in procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                p.wait(timeout=30)
+        await stop_workers(procs)  # a stopped parent stops its workers; checkpoints are kept
         raise
     finally:
         if bar:

@@ -25,7 +25,9 @@ def _canonical_generator(task: Task) -> ScriptedChatModel:
     return ScriptedChatModel(respond=lambda purpose, messages: answer)
 
 
-async def _planner_calls(task: Task, sem: asyncio.Semaphore, profile: str) -> tuple[str, int, bool]:
+async def _planner_calls(
+    task: Task, sem: asyncio.Semaphore, profile: str
+) -> tuple[str, int, bool, int]:
     planner = ScriptedChatModel(respond=lambda purpose, messages: "no plan")
     async with sem:
         result = await solve(
@@ -36,7 +38,7 @@ async def _planner_calls(task: Task, sem: asyncio.Semaphore, profile: str) -> tu
             profile=profile,
             generate_tests=False,
         )
-    return task.task_id, len(planner.calls), result.verified
+    return task.task_id, len(planner.calls), result.verified, result.tests_total
 
 
 @pytest.mark.parametrize("profile", ["paper", "strict"])
@@ -44,7 +46,8 @@ async def test_pat_plans_on_no_humaneval_problem_when_every_trial_is_correct(pro
     sem = asyncio.Semaphore(4)
     tasks = load_benchmark("humaneval").tasks
     results = await asyncio.gather(*(_planner_calls(t, sem, profile) for t in tasks))
-    planned = sorted(tid for tid, calls, _ in results if calls)
+    planned = sorted(tid for tid, calls, *_ in results if calls)
     assert len(results) == 164
     assert planned == []
-    assert all(verified for *_, verified in results)
+    # every program that had a test passed it; one without any test is untested (issue 22)
+    assert all(verified == (total > 0) for *_, verified, total in results)

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "pat_graph.problem": 0,
     "pat_graph.version": 0,
     "pat_graph.files": 0,
+    "pat_graph.processes": 0,
     "pat_graph.sandbox": 1,
     "pat_graph.program": 2,
     "pat_graph.models": 2,

@@ -397,6 +397,8 @@ def _read_only_connect(patch: pytest.MonkeyPatch) -> None:
     real = aiosqlite.connect
 
     def connect(path, **kw):
+        if kw.get("uri"):  # a reader's connection (store.reader_uri) is left as it is
+            return real(path, **kw)
         return real(f"file:{Path(path).resolve()}?mode=ro", uri=True, **kw)
 
     patch.setattr(aiosqlite, "connect", connect)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pat_graph.reporting.explore.tree import FunctionTree, Write, build_tree
+from pat_graph.runs.store import connect_reader
 
 MAX_HIDDEN_SHOWN = 20
 # Which generated tests reject the canonical solution is re-measured in the sandbox at explore
@@ -85,8 +85,7 @@ def read_writes(db_path: str | Path, run: str) -> dict[str, list[Write]]:
     """Every checkpoint write of `run`, per problem (task id), in the order they happened.
 
     Read-only connection: exploring never changes the run database."""
-    uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    conn = connect_reader(db_path)
     try:
         has = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='writes'"
@@ -127,8 +126,7 @@ def decode_writes(rows: Sequence[Sequence[Any]], low: str) -> dict[str, list[Wri
 
 def read_calls(db_path: str | Path, run: str) -> dict[str, list[dict[str, Any]]]:
     """The per-request ledger of `run` by task id (empty for databases without one)."""
-    uri = f"{Path(db_path).resolve().as_uri()}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True)
+    conn = connect_reader(db_path)
     try:
         has = conn.execute(
             "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='calls'"
@@ -235,7 +233,7 @@ async def load_runs(db_path: str | Path, runs: Sequence[str] | None = None) -> l
     pg = is_postgres_url(db_path)
     all_writes: dict[str, dict[str, list[Write]]] = {}
     all_calls: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    async with open_run_store(str(db_path)) as store:
+    async with open_run_store(str(db_path), readonly=True) as store:
         rows = {s["run"]: await store.results(s["run"]) for s in summaries}
         for s in summaries if pg else ():  # PostgreSQL: the saver's tables, through the pool
             low, high = _thread_prefix(s["run"])

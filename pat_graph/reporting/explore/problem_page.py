@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
 from pat_graph.models.cost import request_count
 from pat_graph.reporting.explore.data import ProblemData, RunData
 from pat_graph.reporting.explore.render import (
@@ -64,7 +65,9 @@ def _function(fn: FunctionTree, fid: str, record: Mapping[str, Any] | None = Non
     # In-loop verification, not the judge's verdict: say "verified" so the two never blur.
     if verified is None:
         badge = '<span class="na">unfinished</span>'
-    elif verified:
+    elif recorded_untested(final or record):  # chosen with no in-loop test run (issue 22)
+        badge = '<span class="na">untested</span>'
+    elif recorded_verified(final or record):
         badge = '<span class="ok">verified</span>'
     else:
         badge = '<span class="bad">not verified</span>'

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
 from pat_graph.reporting.explore.data import ProblemData, RunData
 from pat_graph.reporting.explore.render import (
     esc,
@@ -37,6 +38,14 @@ _COLUMNS = (
     ("calls gen/plan", "llm_calls"),
     ("cost", "cost_usd"),
 )
+
+
+def _verified_cell(result: dict[str, Any]) -> str:
+    if not result:
+        return yes_no(None)
+    if recorded_untested(result):  # chosen with no in-loop test run (issue 22)
+        return '<span class="na">untested</span>'
+    return yes_no(recorded_verified(result))
 
 
 def _cell(key: str, s: dict[str, Any], href: str) -> str:
@@ -143,7 +152,7 @@ def run_page(run: RunData) -> str:
             f'<td><a href="{esc(problem_file(p))}">{esc(p.task_id)}</a></td>'
             f'<td><span class="status {esc(p.status)}">{esc(p.status)}</span></td>'
             f"<td>{yes_no(p.base)}</td><td>{yes_no(p.plus)}</td>"
-            f"<td>{yes_no(r.get('verified')) if r else yes_no(None)}</td><td>{tests}</td>"
+            f"<td>{_verified_cell(r)}</td><td>{tests}</td>"
             f"<td>{esc(r.get('origin', '–'))}</td><td>{esc(r.get('rounds', '–'))}</td>"
             f"<td>{p.planner_calls}</td><td>{usd(p.cost_usd)}</td>"
             f"<td>{esc('–' if fp is None else fp)}</td></tr>"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from pat_graph.errors import ConfigError
+from pat_graph.files.outputs import check_output_dir, write_atomic
 from pat_graph.reporting.explore.data import RunData, load_runs
 from pat_graph.reporting.explore.problem_page import problem_page
 from pat_graph.reporting.explore.render import ASSETS, slug
@@ -30,30 +30,44 @@ def _run_slugs(runs: Sequence[RunData]) -> dict[str, str]:
     return out
 
 
+SITE_MARKER = ".pat-graph-site"  # in every folder `explore` wrote: the next run may replace it
+
+
+def looks_like_site(folder: Path) -> bool:
+    """A site written before the marker existed: only our entries, our runs page at the top."""
+    names = {p.name for p in folder.iterdir()}
+    index = folder / "index.html"
+    if not names <= {"index.html", ASSETS, "run"} or not index.is_file():
+        return False
+    with index.open("rb") as fh:
+        return b"pat-graph explorer" in fh.read(4096)
+
+
 def write_pages(runs: Sequence[RunData], out: Path, source: str) -> Path:
-    """Every page of `runs` under `out`; returns the runs page to open."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Every page of `runs` under `out` (checked by `write_site`); returns the runs page to open.
+    Every file goes through `write_atomic`: umask modes, nothing but regular files replaced."""
     assets = out / ASSETS
     assets.mkdir(exist_ok=True)
     for f in ASSET_DIR.iterdir():
         if f.suffix in (".js", ".css"):
-            shutil.copyfile(f, assets / f.name)
+            write_atomic(assets / f.name, f.read_bytes())
     slugs = _run_slugs(runs)
     for r in runs:
         folder = out / "run" / slugs[r.name]
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(run_page(r), encoding="utf-8")
+        write_atomic(folder / "index.html", run_page(r))
         for p in r.problems:
-            (folder / problem_file(p)).write_text(problem_page(r, p), encoding="utf-8")
+            write_atomic(folder / problem_file(p), problem_page(r, p))
     index = out / "index.html"
-    index.write_text(runs_page(runs, slugs, source), encoding="utf-8")
+    write_atomic(index, runs_page(runs, slugs, source))
     return index
 
 
 async def write_site(
-    db_path: str | Path, out: str | Path, runs: Sequence[str] | None = None
+    db_path: str | Path, out: str | Path, runs: Sequence[str] | None = None, *, force: bool = False
 ) -> tuple[Path, float]:
-    """Read `runs` (all when empty) from the database and write the site into `out`.
+    """Read `runs` (all when empty) from the database and write the site into `out`: a new or
+    empty folder, or one `explore` wrote before; any other folder only with `force`.
 
     Returns the runs page and the seconds it took."""
     started = time.perf_counter()
@@ -63,6 +77,7 @@ async def write_site(
     from pat_graph.runs.pgstore import redact
 
     data = await load_runs(db_path, runs)
+    check_output_dir(folder, marker=SITE_MARKER, ours=looks_like_site, force=force)
     try:
         index = write_pages(data, folder, redact(str(db_path)))  # a URL's password stays out
     except OSError as exc:

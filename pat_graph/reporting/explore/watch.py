@@ -140,6 +140,7 @@ async def watch(
     interval: float = DEFAULT_INTERVAL_S,
     announce: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
+    force: bool = False,
 ) -> int:
     """Serve the explorer of `db` until Ctrl-C, SIGTERM or `stop`; rewrite it as `db` changes.
 
@@ -176,7 +177,7 @@ async def watch(
 
             state = LiveState()
             seen = await version()  # before the first write: nothing landing now is missed
-            _, seconds = await write_site(db, folder, runs)
+            _, seconds = await write_site(db, folder, runs, force=force)
             state.publish(await load_summaries(db, runs), seconds)
             server = serve(folder, state, port)
             host, bound = server.server_address[:2]
