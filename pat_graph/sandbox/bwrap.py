@@ -6,8 +6,8 @@ pat-graph, its benchmark data and every installed package stay outside) and the 
 `/proc` with the host's kernel knobs read-only; new PID/IPC/UTS/cgroup namespaces; an empty
 environment; only the capabilities the harness needs to give each candidate fresh namespaces and
 an unprivileged uid. Inside, per candidate, the harness adds new mount/IPC/PID namespaces with
-fresh size-capped tmpfs (see `_harness._isolated`), so nothing a candidate leaves reaches the
-next one. `docs/sandbox.md` has the threat model.
+fresh size-capped tmpfs (see `harness/zygote.py`), so nothing a candidate leaves reaches the next
+one. `docs/sandbox.md` has the threat model.
 
 Run as root (CI, many GPU boxes) bwrap is started without a user namespace: in one, uid 0 would
 still be the host's uid 0 as far as `/proc/sys` is concerned. Candidates then run as a uid of
@@ -28,14 +28,16 @@ import sys
 from pathlib import Path
 
 from pat_graph.sandbox.runner import (
-    HARNESS,
+    HARNESS_DIR,
     WORKER_OVERHEAD_PIDS,
     Limits,
     PooledSandbox,
 )
 from pat_graph.sandbox.worker import Worker, WorkerPool
 
-SANDBOX_HARNESS = "/opt/pat/harness.py"
+# The harness directory, bound read-only; its __main__.py is the script the interpreter runs.
+SANDBOX_HARNESS_DIR = "/opt/pat/harness"
+SANDBOX_HARNESS = SANDBOX_HARNESS_DIR + "/__main__.py"
 # The candidate's cwd, HOME and TMPDIR: its own tmpfs at a path no host directory is bound under.
 WORKDIR = "/sandbox"
 # Writable for candidates, each a fresh tmpfs per candidate (mounted by the harness).
@@ -139,7 +141,7 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         if os.path.islink(d):
             argv += ["--symlink", os.readlink(d), d]
     made: set[str] = set()
-    for d in [*bound, os.path.dirname(SANDBOX_HARNESS)]:
+    for d in [*bound, os.path.dirname(SANDBOX_HARNESS_DIR)]:
         # bwrap would create the parents of a bind as 0700 (e.g. /root for a pyenv interpreter),
         # which the candidate's uid could not enter: create them searchable first.
         parent = os.path.dirname(d)
@@ -159,7 +161,7 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         argv += ["--tmpfs", d, "--remount-ro", d]
     for d in (WORKDIR, *WRITABLE):
         argv += ["--dir", d]
-    argv += ["--ro-bind", str(HARNESS), SANDBOX_HARNESS]
+    argv += ["--ro-bind", str(HARNESS_DIR), SANDBOX_HARNESS_DIR]
     # Nothing bwrap made is writable afterwards: the root tmpfs, /etc, /opt and /dev.
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"]
     for key, value in _SANDBOX_ENV.items():

@@ -24,7 +24,9 @@ from pat_graph.sandbox.base import (
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
 from pat_graph.sandbox.split import assemble, plan_tests
 
-HARNESS = Path(__file__).with_name("_harness.py")
+# The in-sandbox harness: a directory of stdlib-only modules, started through its __main__.py.
+HARNESS_DIR = Path(__file__).with_name("harness")
+HARNESS = HARNESS_DIR / "__main__.py"
 
 
 # Processes of a worker that are not the candidate's: bwrap, the namespace init, the harness and
