@@ -12,6 +12,7 @@ equal (``3.0`` passes for ``3``, ``3.0000001`` does not). A bool is never equal 
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -102,15 +103,35 @@ def values_equal(
             list(got), list(expected), atol, rtol=rtol, exact_sequences=exact_sequences
         )
     if isinstance(expected, (set, frozenset)):
-        return isinstance(got, (set, frozenset)) and got == expected
-    if isinstance(expected, dict):
-        if not isinstance(got, dict) or set(got) != set(expected):
+        if not isinstance(got, (set, frozenset)):
             return False
+        return {typed_key(v) for v in got} == {typed_key(v) for v in expected}
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return False
+        got_by_key = {typed_key(k): v for k, v in got.items()}
+        if set(got_by_key) != {typed_key(k) for k in expected}:
+            return False
+        exact = exact_sequences
         return all(
-            values_equal(got[k], v, atol, rtol=rtol, exact_sequences=exact_sequences)
+            values_equal(got_by_key[typed_key(k)], v, atol, rtol=rtol, exact_sequences=exact)
             for k, v in expected.items()
         )
     return type(got) is type(expected) and got == expected
+
+
+def typed_key(value: Any) -> Any:
+    """A hashable stand-in for a set element or dict key under which a bool is never the int it
+    equals in Python (`{True}` is not `{1}`, `{(1, True)}` is not `{(1, 1)}`); numbers otherwise
+    keep Python's equality (`1 == 1.0`), as EvalPlus's `==` does."""
+    tp = type(value)
+    if tp is bool:
+        return ("bool", value)
+    if tp is tuple:
+        return ("tuple", tuple(typed_key(v) for v in value))
+    if tp is frozenset:
+        return ("frozenset", frozenset(typed_key(v) for v in value))
+    return value
 
 
 def _token_equal(got: str, expected: str) -> bool:
@@ -120,10 +141,21 @@ def _token_equal(got: str, expected: str) -> bool:
     if _INT_TOKEN.match(expected):
         if _INT_TOKEN.match(got):
             return int(got) == int(expected)
-        return bool(_FLOAT_TOKEN.match(got)) and float(got) == int(expected)
+        # Exact decimal arithmetic, never a float: "3.0" is 3, "124999998.9999999999" is not
+        # 124999999 (as a float it would round to it).
+        return bool(_FLOAT_TOKEN.match(got)) and _exact(got) == int(expected)
     if _FLOAT_TOKEN.match(expected) and (_INT_TOKEN.match(got) or _FLOAT_TOKEN.match(got)):
         return _close(float(got), float(expected), DEFAULT_ABS_TOL, DEFAULT_REL_TOL)
     return False
+
+
+def _exact(token: str) -> decimal.Decimal | None:
+    """The exact value of a float token; None for exponents too large to hold."""
+    try:
+        value = decimal.Decimal(token)
+        return value if abs(value.adjusted()) < 10_000 else None
+    except (decimal.InvalidOperation, ValueError):
+        return None
 
 
 def _lines(text: str) -> list[list[str]]:
@@ -154,10 +186,23 @@ def value_mismatch(
     try:
         got_v = decode_value(got)
     except (ValueError, TypeError, KeyError, IndexError):
-        return f"the sandbox returned a malformed value: {_clip(repr(got))}"
+        return f"the sandbox returned a malformed value: {safe_repr(got)}"
     if values_equal(got_v, expected, atol, exact_sequences=exact_sequences):
         return None
-    return f"expected {_clip(repr(expected))}, got {_clip(repr(got_v))}"
+    return f"expected {safe_repr(expected)}, got {safe_repr(got_v)}"
+
+
+def safe_repr(value: Any, limit: int = _SHOW) -> str:
+    """`repr` for messages that cannot raise and is capped: a candidate's value (`10**5000` past
+    the int-to-str digit limit, a million nested lists) must never turn a verdict into a crash."""
+    if type(value) is int and value.bit_length() > 4000 * 3:
+        text = f"<int of {value.bit_length()} bits>"
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # any failure only makes the message worse
+            text = f"<{type(value).__name__} that cannot be shown>"
+    return _clip(text, limit)
 
 
 def _canonical(value: Any) -> Any:
@@ -185,5 +230,14 @@ def same_output(a: CallOutcome, b: CallOutcome, *, kind: ProblemKind = "function
     )
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
+def safe_text(exc: BaseException, limit: int = 300) -> str:
+    """`str(exc)` that cannot raise and is capped (an exception may carry a candidate's value)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = f"<{type(exc).__name__} that cannot be shown>"
+    return _clip(text, limit)
+
+
+def _clip(text: str, limit: int = _SHOW) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

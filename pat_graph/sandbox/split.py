@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pat_graph.sandbox.base import Call, CallOutcome, ProblemKind, Test, TestOutcome
-from pat_graph.sandbox.compare import decode_value, stdio_mismatch, values_equal
+from pat_graph.sandbox.compare import decode_value, safe_repr, stdio_mismatch, values_equal
 
 Op = Literal[
     "eq", "ne", "in", "not_in", "truthy", "falsy", "is", "is_not", "close", "abs_lt", "abs_le",
@@ -370,13 +370,18 @@ def check_output(check: Check, outcome: CallOutcome) -> TestOutcome:
         got = decode_value(outcome.value)
     except (ValueError, TypeError, KeyError, IndexError):
         return TestOutcome("error", "the sandbox returned a malformed value", outcome.duration_s)
-    if _holds(check, got):
+    try:
+        holds = _holds(check, got)
+    except Exception as exc:  # e.g. OverflowError comparing a huge int with a float
+        why = f"the value cannot be compared: {type(exc).__name__} (got {safe_repr(got, _SHOW)})"
+        return TestOutcome("fail", why, outcome.duration_s)
+    if holds:
         return TestOutcome("pass", "", outcome.duration_s)
     where = f" at {check.source}" if check.source not in ("call", "") else ""
     if check.op in ("eq", "in", "close", "abs_lt", "abs_le") and check.source == "call":
-        message = f"expected {_clip(repr(check.expected))}, got {_clip(repr(got))}"
+        message = f"expected {safe_repr(check.expected, _SHOW)}, got {safe_repr(got, _SHOW)}"
     else:
-        message = f"AssertionError{where} (got {_clip(repr(got))})"
+        message = f"AssertionError{where} (got {safe_repr(got, _SHOW)})"
     return TestOutcome("fail", message, outcome.duration_s)
 
 
@@ -414,10 +419,6 @@ def _holds(check: Check, got: Any) -> bool:
         diff = abs(got - exp)
         return diff < (check.atol or 0) if op == "abs_lt" else diff <= (check.atol or 0)
     return False
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
 
 
 @dataclass(frozen=True)
