@@ -9,6 +9,7 @@ import signal
 import sys
 import traceback
 
+from . import seccomp, state
 from .plain import _guard, _plain
 from .privileges import _drop_privileges
 from .state import (
@@ -157,6 +158,10 @@ def _child(job, index, res_fd, out_fd, err_fd, token):
         fh.write("1000")  # under the memory cap, the kernel kills candidates, not the harness
     _limit(job)
     _drop_privileges(job.get("uid"))
+    try:
+        seccomp.install(state.LIBC)
+    except OSError:
+        _exit(77)  # fail closed: no candidate runs without the filter where it is known
     test = job["tests"][index]
     if job["kind"] == "stdio":
         stdin = os.memfd_create("stdin")
