@@ -59,7 +59,10 @@ def box(request):
 async def test_every_denied_call_fails_with_eperm(box) -> None:
     calls = [f"sys_call({seccomp.DENIED[name][COLUMN]}, 0, 0, 0, 0, 0)" for name in DENIED]
     outcomes = await box.run_calls(CALLER, calls, timeout_s=5)
-    got = {n: decode_value(o.value) if o.ok else o.message for n, o in zip(DENIED, outcomes)}
+    got = {
+        n: decode_value(o.value) if o.ok else o.message
+        for n, o in zip(DENIED, outcomes, strict=True)
+    }
     assert got == {name: (-1, errno.EPERM) for name in DENIED}
 
 
