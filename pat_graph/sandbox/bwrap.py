@@ -33,7 +33,7 @@ from pat_graph.sandbox.runner import (
     Limits,
     PooledSandbox,
 )
-from pat_graph.sandbox.worker import Worker, WorkerPool
+from pat_graph.sandbox.worker import Worker, WorkerPool, job_header
 
 # The harness directory, bound read-only; its __main__.py is the script the interpreter runs.
 SANDBOX_HARNESS_DIR = "/opt/pat/harness"
@@ -197,7 +197,7 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
         payload = json.dumps(_PROBE_JOB).encode()
         done = subprocess.run(
             argv,
-            input=b"probe\n" + f"{len(payload)}\n".encode() + payload,
+            input=b"probe\n" + job_header(_PROBE_JOB, len(payload)) + payload,
             capture_output=True,
             timeout=30,
             env={},

@@ -37,6 +37,13 @@ _live: set[Worker] = set()
 _live_lock = threading.Lock()
 
 
+def job_header(job: Mapping[str, Any], length: int) -> bytes:
+    """The line before a job's bytes: its length, id and how many records it answers with. The
+    harness reads only this line; the job itself is read by the candidate's own process."""
+    n = len(job.get("tests") or ()) + len(job.get("calls") or ())
+    return f"{length} {int(job['id'])} {n}\n".encode()
+
+
 class Worker:
     """A long-lived harness process (in bwrap or not) verifying one candidate at a time."""
 
@@ -73,6 +80,7 @@ class Worker:
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(self.token.encode() + b"\n")
         self.proc.stdin.flush()
+        self.spare = {self.proc.pid}  # harness processes that outlive a candidate
         self._buf = bytearray()
         self._scanned = 0  # bytes of _buf already searched for a newline
         self.alive = True
@@ -87,7 +95,7 @@ class Worker:
         payload = json.dumps(job).encode()
         records: dict[int, dict[str, Any]] = {}
         try:
-            self.proc.stdin.write(f"{len(payload)}\n".encode() + payload)
+            self.proc.stdin.write(job_header(job, len(payload)) + payload)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
@@ -111,6 +119,11 @@ class Worker:
             ):
                 continue
             if rec.get("done"):
+                # The harness's own long-lived processes (its clean template), which killing
+                # the candidate's leftovers must spare.
+                spare = rec.get("spare")
+                if isinstance(spare, list):
+                    self.spare = {self.proc.pid, *(p for p in spare if type(p) is int and p > 1)}
                 break
             if isinstance(rec.get("i"), int):
                 records.setdefault(rec["i"], rec)

@@ -8,6 +8,8 @@ import gc
 import json
 import os
 import signal
+import socket
+import struct
 import sys
 
 from . import state
@@ -166,19 +168,68 @@ def _fork_in_new_pidns():
     return pid
 
 
-def _isolated(job, emit):
-    """Run one candidate in fresh namespaces (see above) and relay its records to `emit`."""
-    relay_r, relay_w = os.pipe()
-    if _SETNS_BACK:
+def _read_exactly(fd, length):
+    data = bytearray()
+    while len(data) < length:
+        chunk = os.read(fd, length - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _read_line(fd, limit=256):
+    """One line of stdin, read byte by byte: a buffered reader would read ahead into the next
+    job, and only a candidate's runner may ever read a job's bytes (see `_template`)."""
+    line = bytearray()
+    while len(line) < limit:
+        byte = os.read(fd, 1)
+        if not byte or byte == b"\n":
+            break
+        line += byte
+    return bytes(line)
+
+
+def _runner(length, relay_w, sock_fd):
+    """The process forked from the clean template for one candidate. It is the first to read the
+    job (from stdin, which it then gives up), so the job lives in its memory and its children's
+    only, and dies with them."""
+    os.close(sock_fd)
+    job = json.loads(_read_exactly(0, length))
+    null = os.open(os.devnull, os.O_RDWR)
+    os.dup2(null, 0)  # later jobs are not this candidate's to read
+    os.close(null)
+    if _CONFIG.get("isolate"):
+        job["uid"] = _candidate_uid()
+        if state.LIBC.unshare(_NEWNS | _NEWIPC) != 0:
+            _exit(73)
+        _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+        _fresh_mounts(job)
+        _candidate_init(job, relay_w)
+    state.LIBC.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be swept
+    workdir = _CONFIG.get("wipe_dir") or job["workdir"]
+    os.chdir(workdir)
+    job["uid"] = _plain_uid(workdir)
+    _run_job(job, functools.partial(_send, relay_w))
+    _sweep(job, 0)
+    _wipe(workdir)
+    _exit(0)
+
+
+def _start(length, relay_w, sock_fd):
+    """In the template: fork the candidate's runner (PID 1 of a new PID namespace on bwrap) and
+    return the pid to wait for, which returns once everything of the candidate is dead."""
+    if not _CONFIG.get("isolate"):
+        init = waited = os.fork()
+    elif _SETNS_BACK:
         init = waited = _fork_in_new_pidns()
     else:
         # In a user namespace that does not own our PID namespace (bwrap run unprivileged
-        # nests two) the zygote cannot setns back: a helper unshares and forks the init.
+        # nests two) the template cannot setns back: a helper unshares and forks the init.
         init = waited = os.fork()
         if waited == 0:
             init = -1  # until the fork below succeeds, this process never runs the job
             try:
-                os.close(relay_r)
                 if state.LIBC.unshare(_NEWPID) != 0:
                     _exit(73)
                 init = os.fork()
@@ -191,18 +242,40 @@ def _isolated(job, emit):
                     _exit(75)
     if init == 0:
         try:
-            with contextlib.suppress(OSError):
-                os.close(relay_r)
-            if state.LIBC.unshare(_NEWNS | _NEWIPC) != 0:
-                _exit(73)
-            _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-            _fresh_mounts(job)
-            _candidate_init(job, relay_w)
+            _runner(length, relay_w, sock_fd)
         finally:
             _exit(74)
+    return waited
+
+
+def _template(sock):
+    """Forked by the zygote before it reads any job: the clean image every candidate's runner is
+    forked from. It only ever receives a job's length and the runner's relay pipe, never a job or
+    a record, so nothing of one candidate (its program, its tests, its outputs) is in the memory
+    the next one inherits."""
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(sock, 64, 1)
+        except OSError:
+            _exit(0)
+        if not msg or not fds:
+            _exit(0)
+        relay_w = fds[0]
+        waited = _start(int(msg), relay_w, sock.fileno())
+        os.close(relay_w)
+        code = 75
+        if waited > 0:
+            code = os.waitstatus_to_exitcode(os.waitpid(waited, 0)[1])
+        sock.sendall(struct.pack("=i", code))
+
+
+def _isolated(length, n, sock, emit):
+    """Have the template start one candidate and relay its records (at most one per expected
+    index) to `emit`; every index without a record becomes an error."""
+    relay_r, relay_w = os.pipe()
+    socket.send_fds(sock, [str(length).encode()], [relay_w])
     os.close(relay_w)
     seen = set()
-    n = len(job["tests"]) + len(job.get("calls") or ())
     buf, scan = bytearray(), 0
     while True:
         chunk = os.read(relay_r, 1 << 20)
@@ -224,9 +297,8 @@ def _isolated(job, emit):
                     seen.add(index)
                     emit(rec)
     os.close(relay_r)
-    code = 75
-    if waited > 0:  # returns once the kernel has killed everything in the candidate's namespace
-        code = os.waitstatus_to_exitcode(os.waitpid(waited, 0)[1])
+    raw = _read_exactly(sock.fileno(), 4)
+    code = struct.unpack("=i", raw)[0] if len(raw) == 4 else 75
     if len(seen) < n:
         why = "the sandbox could not set up this candidate" if code else "no result"
         for i in range(n):
@@ -246,33 +318,24 @@ def _plain_uid(workdir):
     return uid
 
 
-def _serve(out, run_token):
-    """Warm worker loop: one framed job per candidate on stdin, verdicts as JSON lines."""
-    inp = sys.stdin.buffer
+def _serve(out, run_token, sock, template):
+    """Warm worker loop: per candidate a header line (job length, job id, number of records);
+    the job's bytes themselves are read by the candidate's runner, never here."""
     while True:
-        header = inp.readline()
-        if not header:
+        header = _read_line(0).split()
+        if len(header) != 3:
             return
-        job = json.loads(inp.read(int(header)))
-        emit = functools.partial(_relay, out, run_token, job["id"])
-        if _CONFIG.get("isolate"):
-            job["uid"] = _candidate_uid()
-            _isolated(job, emit)
-        else:
-            workdir = _CONFIG.get("wipe_dir") or job["workdir"]
-            os.chdir(workdir)
-            job["uid"] = _plain_uid(workdir)
-            _run_job(job, emit)
-            _sweep(job, 0)
-            _wipe(workdir)
-        _write(out, (_dumps({"tok": run_token, "job": job["id"], "done": True}) + "\n").encode())
+        length, job_id, n = (int(v) for v in header)
+        emit = functools.partial(_relay, out, run_token, job_id)
+        _isolated(length, n, sock, emit)
+        done = {"tok": run_token, "job": job_id, "done": True, "spare": [template]}
+        _write(out, (_dumps(done) + "\n").encode())
 
 
 def main():
     global _OWN_PIDNS, _SETNS_BACK
     if len(sys.argv) > 1:
         _CONFIG.update(json.loads(sys.argv[1]))
-    run_token = sys.stdin.buffer.readline().strip().decode()
     state.LIBC = _libc()
     state.LIBC.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to be swept
     state.LIBC.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE=0: no other process opens our /proc fds
@@ -286,7 +349,20 @@ def main():
         _SETNS_BACK = state.LIBC.setns(_OWN_PIDNS, _NEWPID) == 0
     _preload()
     gc.freeze()  # preloaded objects stay shared with every fork instead of being copied by gc
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    template = os.fork()
+    if template == 0:
+        try:
+            mine.close()
+            os.close(out)  # the host's pipe is the zygote's alone
+            _template(theirs)
+        finally:
+            _exit(0)
+    theirs.close()
+    run_token = _read_line(0).strip().decode()  # after the fork: no runner inherits it
     try:
-        _serve(out, run_token)
+        _serve(out, run_token, mine, template)
     finally:
+        with contextlib.suppress(OSError):
+            os.kill(template, signal.SIGKILL)
         _sweep({}, 0)
