@@ -26,14 +26,16 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pat_graph.sandbox.runner import (
     HARNESS_DIR,
     WORKER_OVERHEAD_PIDS,
     Limits,
     PooledSandbox,
+    build_job,
 )
-from pat_graph.sandbox.worker import Worker, WorkerPool, job_header
+from pat_graph.sandbox.worker import Worker, WorkerPool, job_payload
 
 # The harness directory, bound read-only; its __main__.py is the script the interpreter runs.
 SANDBOX_HARNESS_DIR = "/opt/pat/harness"
@@ -177,12 +179,14 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
     return argv
 
 
-_PROBE_JOB = {
-    "id": 0, "workdir": WORKDIR, "scratch": [], "code": "x = 1\n", "tests": ["assert x == 1"],
-    "kind": "function", "entry_point": None, "timeout_s": 10.0, "cpu_s": 10,
-    "memory_bytes": 1 << 30, "fsize_bytes": 1 << 20, "nproc": 16, "output_bytes": 65536,
-    "pidns": True,
-}  # fmt: skip
+def _probe_job() -> dict[str, Any]:
+    """One candidate that exercises everything a job does: a call it answers and a test that
+    runs in a test process of its own against a proxy of it."""
+    job = build_job(
+        "def f():\n    return 1\n", ["x = f()\nassert x == 1"], "function", 10.0, "f", Limits(),
+        True, WORKDIR, calls=["f()"],
+    )  # fmt: skip
+    return {**job, "id": 0}
 
 
 @functools.cache
@@ -194,10 +198,10 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
         return False
     try:
         argv = bwrap_argv(sys.executable, Limits(), path)
-        payload = json.dumps(_PROBE_JOB).encode()
+        payload = job_payload(_probe_job())
         done = subprocess.run(
             argv,
-            input=b"probe\n" + job_header(_PROBE_JOB, len(payload)) + payload,
+            input=b"probe\n" + payload,
             capture_output=True,
             timeout=30,
             env={},
@@ -211,7 +215,9 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
             records.append(json.loads(line))
         except ValueError:
             continue
-    return any(r.get("i") == 0 and r.get("status") == "pass" for r in records)
+    test = any(r.get("i") == 0 and r.get("status") == "pass" for r in records)
+    call = any(r.get("i") == 1 and r.get("status") == "ok" and r.get("value") == 1 for r in records)
+    return test and call
 
 
 class BwrapSandbox(PooledSandbox):

@@ -20,6 +20,7 @@ from collections import deque
 from typing import Any
 
 from pat_graph.sandbox.base import CallOutcome, ProblemKind
+from pat_graph.sandbox.harness.plain import decode, typed_key
 
 DEFAULT_REL_TOL = 1e-7  # EvalPlus: numpy.allclose(rtol=1e-07, atol=...)
 DEFAULT_ABS_TOL = 1e-6  # EvalPlus's atol for float outputs when a task gives none
@@ -31,32 +32,7 @@ _FLOAT_TOKEN = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][+-]?\d+)?\Z")
 def decode_value(value: Any, *, hashable: bool = False) -> Any:
     """Turn the harness's tagged JSON encoding back into the built-in Python value it stands for
     (tuples, sets, dicts with any keys, big ints, inf/nan, bytes, complex, deques)."""
-    if isinstance(value, list):
-        items = [decode_value(v, hashable=hashable) for v in value]
-        return tuple(items) if hashable else items
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1:
-        raise ValueError("not a tagged value")
-    ((tag, body),) = value.items()
-    if tag == "__tuple__":
-        return tuple(decode_value(v, hashable=hashable) for v in body)
-    if tag == "__set__":
-        items = {decode_value(v, hashable=True) for v in body}
-        return frozenset(items) if hashable else items
-    if tag == "__dict__":
-        return {decode_value(k, hashable=True): decode_value(v) for k, v in body}
-    if tag == "__float__":
-        return float(body)
-    if tag == "__int__":
-        return int(body, 16)
-    if tag == "__bytes__":
-        return bytes.fromhex(body)
-    if tag == "__complex__":
-        return complex(decode_value(body[0]), decode_value(body[1]))
-    if tag == "__deque__":
-        return deque(decode_value(v) for v in body)
-    raise ValueError(f"unknown tag {tag!r}")
+    return decode(value, hashable=hashable)
 
 
 def _close(got: float, expected: float, atol: float, rtol: float) -> bool:
@@ -118,20 +94,6 @@ def values_equal(
             for k, v in expected.items()
         )
     return type(got) is type(expected) and got == expected
-
-
-def typed_key(value: Any) -> Any:
-    """A hashable stand-in for a set element or dict key under which a bool is never the int it
-    equals in Python (`{True}` is not `{1}`, `{(1, True)}` is not `{(1, 1)}`); numbers otherwise
-    keep Python's equality (`1 == 1.0`), as EvalPlus's `==` does."""
-    tp = type(value)
-    if tp is bool:
-        return ("bool", value)
-    if tp is tuple:
-        return ("tuple", tuple(typed_key(v) for v in value))
-    if tp is frozenset:
-        return ("frozenset", frozenset(typed_key(v) for v in value))
-    return value
 
 
 def _token_equal(got: str, expected: str) -> bool:

@@ -22,6 +22,7 @@ from pat_graph.sandbox.base import (
     TestReport,
 )
 from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
+from pat_graph.sandbox.harness import proxy
 from pat_graph.sandbox.split import assemble, plan_tests
 
 # The in-sandbox harness: a directory of stdlib-only modules, started through its __main__.py.
@@ -64,8 +65,10 @@ def _call_entry(call: Call, kind: ProblemKind) -> Any:
         return str(call.get("input", "")) if isinstance(call, Mapping) else str(call)
     if isinstance(call, str):
         return {"src": call}
-    if "src" in call:
-        entry: dict[str, Any] = {"src": str(call["src"])}
+    if "fn" in call:
+        entry: dict[str, Any] = {"fn": str(call["fn"]), "argv": call["argv"]}
+    elif "src" in call:
+        entry = {"src": str(call["src"])}
         if call.get("setup"):
             entry["setup"] = str(call["setup"])
     else:
@@ -79,7 +82,14 @@ def _call_fields(
     calls: Sequence[Call], kind: ProblemKind, timeout_s: float, options: CallOptions
 ) -> dict[str, Any]:
     if not calls:
-        return {"calls": []}
+        # Tests that could not be split still have the candidate answer calls (job.py).
+        return {
+            "calls": [],
+            "value_bytes": CALL_VALUE_BYTES,
+            "records_cap": CALL_RECORDS_BYTES,
+            "calls_cpu_s": max(1, math.ceil(2 * timeout_s)),
+            "stop_on_error": False,
+        }
     limits = [
         float(c["timeout_s"]) if isinstance(c, Mapping) and "timeout_s" in c else float(timeout_s)
         for c in calls
@@ -116,14 +126,20 @@ def build_job(
     calls: Sequence[Call] = (),
     options: CallOptions = CallOptions(),
 ) -> dict[str, Any]:
-    """The job one worker runs: `tests` are judged inside (only tests that cannot be split), then
-    `calls` only produce outputs for the host to compare; expected values are never part of it."""
+    """The job one worker runs: `calls` only produce outputs for the host to compare; `tests`
+    (only tests that cannot be split) run in the sandbox's own test processes against proxies
+    of the candidate, never next to its code (harness/job.py)."""
+    hosted = [_hosted(t, entry_point, timeout_s) for t in tests]
+    # A test runs twice (recording, then with answers) and its calls each have the test's limit.
+    budget = len(hosted) * (3 * timeout_s + 1.0)
     return {
         **_call_fields(calls, kind, timeout_s, options),
+        "tests_budget_s": budget,
+        "tests_wall_s": budget + 2.0 if hosted else 0.0,
         "workdir": workdir,
         "scratch": list(scratch),  # more directories to empty after the candidate
         "code": code,
-        "tests": [t if isinstance(t, str) else dict(t) for t in tests],
+        "tests": hosted,
         "kind": kind,
         "entry_point": entry_point,
         "timeout_s": float(timeout_s),
@@ -134,6 +150,20 @@ def build_job(
         "output_bytes": limits.output_bytes,
         "pidns": pidns,
     }
+
+
+def _hosted(test: Test, entry_point: str | None, timeout_s: float) -> dict[str, Any]:
+    """An unsplittable test as the sandbox's test process runs it: its source and the names that
+    stand for the candidate's functions there."""
+    if not isinstance(test, str):
+        raise TypeError("only Python-source tests are left unsplit")
+    try:
+        names = proxy.free_names(test)
+    except (SyntaxError, ValueError, RecursionError):
+        names = set()  # the test process reports the syntax error
+    if entry_point:
+        names.add(entry_point)
+    return {"source": test, "names": sorted(names), "timeout_s": float(timeout_s)}
 
 
 def to_report(

@@ -21,6 +21,7 @@ before, and is counted by `count_unsplittable`):
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from typing import Any, Literal
 
 from pat_graph.sandbox.base import Call, CallOutcome, ProblemKind, Test, TestOutcome
 from pat_graph.sandbox.compare import decode_value, safe_repr, stdio_mismatch, values_equal
+from pat_graph.sandbox.harness.plain import _plain, _Suspect
 
 Op = Literal[
     "eq", "ne", "in", "not_in", "truthy", "falsy", "is", "is_not", "close", "abs_lt", "abs_le",
@@ -311,11 +313,33 @@ def split_source(source: str) -> SplitTest | None:
         return None
     calls: list[Call] = []
     for expr, _check in parts:
-        call: dict[str, Any] = {"src": ast.unparse(expr)}
-        if setup:
-            call["setup"] = "\n".join(setup)
+        call = direct_call(expr)
+        if call is None:
+            return None
         calls.append(call)
     return SplitTest(tuple(calls), tuple(check for _, check in parts))
+
+
+def direct_call(expr: ast.expr) -> dict[str, Any] | None:
+    """`name(literal, ..., key=literal)` as a call the sandbox answers by name with plain
+    arguments; None for anything else. Nothing but the candidate's function runs inside: a
+    `sorted(f(x))` or `math.fabs(f(x))` evaluated there would use whatever `sorted` or `math`
+    the candidate left in its namespace, so such tests run against a proxy instead."""
+    if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+        return None
+    if hasattr(builtins, expr.func.id):
+        return None  # `sum([1, 2])` is the test's own call, not the candidate's
+    if any(isinstance(a, ast.Starred) for a in expr.args) or any(
+        k.arg is None for k in expr.keywords
+    ):
+        return None
+    try:
+        args = tuple(parse_literal(a) for a in expr.args)
+        kwargs = {str(k.arg): parse_literal(k.value) for k in expr.keywords}
+        argv = _plain((args, kwargs))
+    except (NotLiteral, _Suspect, RecursionError):
+        return None
+    return {"fn": expr.func.id, "argv": argv}
 
 
 def _segment(source: str, node: ast.stmt) -> str:

@@ -37,11 +37,16 @@ _live: set[Worker] = set()
 _live_lock = threading.Lock()
 
 
-def job_header(job: Mapping[str, Any], length: int) -> bytes:
-    """The line before a job's bytes: its length, id and how many records it answers with. The
-    harness reads only this line; the job itself is read by the candidate's own process."""
-    n = len(job.get("tests") or ()) + len(job.get("calls") or ())
-    return f"{length} {int(job['id'])} {n}\n".encode()
+def job_payload(job: Mapping[str, Any]) -> bytes:
+    """A job as the harness reads it: a header line (the lengths of the job and of its tests, its
+    id, how many records it answers with), the job without its tests, then the tests. The
+    harness itself reads only the header; the candidate's runner reads the job, and the tests
+    only once every process that will run candidate code has been forked (harness/job.py)."""
+    tests = list(job.get("tests") or ())
+    body = json.dumps({**job, "tests": [], "n_tests": len(tests)}).encode()
+    extra = json.dumps({"tests": tests}).encode() if tests else b""
+    n = len(tests) + len(job.get("calls") or ())
+    return f"{len(body)} {len(extra)} {int(job['id'])} {n}\n".encode() + body + extra
 
 
 class Worker:
@@ -90,12 +95,13 @@ class Worker:
     def run(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
         """Send one job and collect its verdicts; on the wall-clock limit the worker is killed."""
         assert self.proc.stdin and self.proc.stdout
-        wall = _START_SLACK_S + len(job["tests"]) * (job["timeout_s"] + 1.0)
+        tests_wall = len(job["tests"]) * (job["timeout_s"] + 1.0)
+        wall = _START_SLACK_S + float(job.get("tests_wall_s", tests_wall))
         wall += float(job.get("calls_wall_s", 0.0))  # call mode (runner.build_job) adds its own
-        payload = json.dumps(job).encode()
+        payload = job_payload(job)
         records: dict[int, dict[str, Any]] = {}
         try:
-            self.proc.stdin.write(job_header(job, len(payload)) + payload)
+            self.proc.stdin.write(payload)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()

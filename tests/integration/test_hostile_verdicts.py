@@ -227,7 +227,7 @@ async def test_expected_values_never_enter_the_job(box: BwrapSandbox) -> None:
         box.pool.run = real_run  # type: ignore[method-assign]
     assert len(seen) == 2
     assert all(MARK not in job and str(NUMBER) not in job for job in seen)
-    assert "f(1)" in seen[0] and "1\\n" in seen[1]  # positive control: the inputs did go in
+    assert '"fn": "f"' in seen[0] and "1\\n" in seen[1]  # positive control: inputs went in
 
 
 async def test_gc_search_for_expected_stdout_fails(box: BwrapSandbox) -> None:

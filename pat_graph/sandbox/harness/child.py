@@ -1,5 +1,6 @@
-"""The per-candidate child: forked per test (or per batch of calls), it drops every privilege,
-loads the candidate and runs one test or the calls, reporting over a private pipe."""
+"""A child of the candidate's runner: forked per batch of calls (or per stdio run, or per round of
+tests), it drops every privilege and installs the seccomp filter before anything else runs; then
+it loads the candidate and answers calls, or runs a round of tests against proxies of it."""
 
 import contextlib
 import linecache
@@ -9,8 +10,8 @@ import signal
 import sys
 import traceback
 
-from . import seccomp, state
-from .plain import _guard, _plain
+from . import proxy, seccomp, state
+from .plain import _plain, decode
 from .privileges import _drop_privileges
 from .state import (
     _BUILTIN_SNAPSHOT,
@@ -47,50 +48,25 @@ def _source(name, text):
 
 
 def _child_function(job, test, res_fd, token):
-    """Runs candidate + one test; only a completed test writes the token-authenticated pass."""
-    if isinstance(test, dict) and "__calls_from__" in test:
+    """A function-kind child: either the candidate answering calls, or (never both) one round
+    of tests run against proxies of it, in a process with no candidate code (see `job.py`)."""
+    if "__calls_from__" in test:
         _call_loop(job, test["__calls_from__"], res_fd, token)
-    ns = {"__name__": "__candidate__", "__builtins__": _BUILTINS}
     status, message, value = "error", "", None
     try:
-        candidate = _source("<candidate>", job["code"])
-        checks = _source("<test>", test) if isinstance(test, str) else None
-        _exec(candidate, ns)
-        _settrace(None)
-        _setprofile(None)
-        _BUILTINS.__dict__.clear()
-        _BUILTINS.__dict__.update(_BUILTIN_SNAPSHOT)
-        ns["__builtins__"] = _BUILTINS
-        entry = job.get("entry_point")
-        # Tests run in a copy of the namespace whose entry point is guarded; the candidate's own
-        # (recursive) calls still reach the real function, so the guard costs nothing per call.
-        test_ns = ns
-        if entry and callable(ns.get(entry)):
-            test_ns = dict(ns)
-            test_ns[entry] = _guard(ns[entry])
-        if checks is not None:
-            _exec(checks, test_ns)
-        else:
-            if not entry or entry not in ns:
-                raise NameError(f"entry point {entry!r} is not defined by the candidate")
-            value = _plain(test_ns[entry](*test.get("args", []), **test.get("kwargs", {})))
+        if "__round__" not in test:
+            raise ValueError("tests never run next to the candidate")
+        rounds = test["__round__"]
+        value = proxy.run_round(rounds["tests"], rounds["answers"], proxy.alarm_guard)
         status = "pass"
-    except AssertionError as exc:
-        status = "fail"
-        tb = traceback.extract_tb(exc.__traceback__)
-        where = [f for f in tb if f.filename in ("<test>", "<candidate>")]
-        line = (where[-1].line or "") if where else ""
-        detail = str(exc)
-        message = (
-            "AssertionError" + (f": {detail}" if detail else "") + (f" at {line}" if line else "")
-        )
     except BaseException as exc:
-        status = "error"
         message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     record = {"i": token, "status": status, "message": _short(message)}
-    if status == "pass" and value is not None:
+    if value is not None:
         record["value"] = value
-    _write(res_fd, _dumps(record).encode())
+    data = _dumps(record).encode()
+    while data:
+        data = data[_write(res_fd, data) :]
     _exit(0)
 
 
@@ -120,13 +96,23 @@ def _call_loop(job, first, res_fd, token):
     import hashlib
 
     done_setup = None
+    results = {}  # what earlier proxied calls of this batch returned, for references to them
     for k in range(first, len(calls)):
         call = calls[k]
         try:
             if "setup" in call and call["setup"] != done_setup:
                 _exec(_compile(call["setup"], "<test>", "exec"), ns)
                 done_setup = call["setup"]  # the same imports again would change nothing
-            if "src" in call:
+            if "fn" in call:
+                # A proxied call (sandbox/proxy.py): the host ran the test and sends only the
+                # name of the candidate's function and plain arguments.
+                fn = ns.get(call["fn"])
+                if not callable(fn):
+                    raise NameError(f"name {call['fn']!r} is not a function of the candidate")
+                args, kwargs = proxy.unref(decode(call["argv"]), k, results)
+                value = fn(*args, **kwargs)
+                results[k] = value
+            elif "src" in call:
                 value = eval(_compile(call["src"], "<call>", "eval"), ns)
             else:
                 if not entry or not callable(ns.get(entry)):

@@ -1,70 +1,14 @@
-"""The in-sandbox half of comparison: values become plain data (exact built-in types only) for
-the host to compare, and results whose type overrides comparison are refused."""
+"""The in-sandbox half of comparison: values become plain data (exact built-in types only, so no
+`__eq__`, subclass or hook of the candidate survives) for the host or a test process to compare,
+and plain data becomes values again (`decode`)."""
 
 import collections
-import functools
 
 from .state import _dumps
-
-_HEAPTYPE = 1 << 9
-_SUSPECT_DUNDERS = (
-    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__len__",
-    "__float__", "__int__", "__index__", "__abs__", "__sub__", "__rsub__", "__round__",
-    "__contains__", "__hash__", "__str__", "__repr__", "__iter__",
-)  # fmt: skip
-
-
-def _dunders(klass):
-    return {d: vars(klass).get(d) for d in _SUSPECT_DUNDERS}
-
-
-# Standard containers written in Python (heap types that define comparison): a correct answer may
-# be a Counter compared with a dict. They are trusted only while their methods are the ones seen
-# here, before any candidate ran, so a candidate patching Counter.__eq__ gains nothing.
-_TRUSTED = {
-    k: _dunders(k)
-    for k in (collections.Counter, collections.OrderedDict, collections.defaultdict,
-              collections.deque)
-}  # fmt: skip
-
-
-def _suspect_type(value, depth=0):
-    """A Python-defined class that overrides comparison/truthiness could make any assert pass."""
-    if depth > 50:
-        return None
-    tp = type(value)
-    trusted = tp in _TRUSTED and _dunders(tp) == _TRUSTED[tp]
-    if tp.__flags__ & _HEAPTYPE and not trusted:
-        for klass in tp.__mro__:
-            if klass.__flags__ & _HEAPTYPE and any(d in vars(klass) for d in _SUSPECT_DUNDERS):
-                return tp.__qualname__
-    if tp in (list, tuple, set, frozenset) or (trusted and tp is collections.deque):
-        for item in value:
-            found = _suspect_type(item, depth + 1)
-            if found:
-                return found
-    elif tp is dict or (trusted and isinstance(value, dict)):
-        for k, v in value.items():
-            found = _suspect_type(k, depth + 1) or _suspect_type(v, depth + 1)
-            if found:
-                return found
-    return None
 
 
 class _Suspect(Exception):
     pass
-
-
-def _guard(fn):
-    @functools.wraps(fn)
-    def guarded(*args, **kwargs):
-        result = fn(*args, **kwargs)
-        bad = _suspect_type(result)
-        if bad:
-            raise _Suspect(f"returned an instance of {bad}, which overrides comparison")
-        return result
-
-    return guarded
 
 
 _BIG_INT_DIGITS = 4000  # the host's json refuses longer decimal ints; send those in hex
@@ -105,3 +49,71 @@ def _plain(value, depth=0):
     if tp is complex:
         return {"__complex__": [_plain(value.real, depth + 1), _plain(value.imag, depth + 1)]}
     raise _Suspect(f"returned a {tp.__qualname__}; only built-in values can be compared")
+
+
+def decode(value, hashable=False):
+    """The inverse of `_plain`: the built-in value a tagged JSON form stands for (the host reads
+    candidates' outputs with it, the sandbox the arguments of proxied calls)."""
+    if isinstance(value, list):
+        items = [decode(v, hashable) for v in value]
+        return tuple(items) if hashable else items
+    if not isinstance(value, dict):
+        return value
+    if len(value) != 1:
+        raise ValueError("not a tagged value")
+    ((tag, body),) = value.items()
+    if tag == "__tuple__":
+        return tuple(decode(v, hashable) for v in body)
+    if tag == "__set__":
+        items = {decode(v, True) for v in body}
+        return frozenset(items) if hashable else items
+    if tag == "__dict__":
+        return {decode(k, True): decode(v) for k, v in body}
+    if tag == "__float__":
+        return float(body)
+    if tag == "__int__":
+        return int(body, 16)
+    if tag == "__bytes__":
+        return bytes.fromhex(body)
+    if tag == "__complex__":
+        return complex(decode(body[0]), decode(body[1]))
+    if tag == "__deque__":
+        return collections.deque(decode(v) for v in body)
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def typed_key(value):
+    """A hashable stand-in for a set element or dict key under which a bool is never the int it
+    equals in Python (`{True}` is not `{1}`, `{(1, True)}` is not `{(1, 1)}`); numbers otherwise
+    keep Python's equality (`1 == 1.0`), as EvalPlus's `==` does."""
+    tp = type(value)
+    if tp is bool:
+        return ("bool", value)
+    if tp is tuple:
+        return ("tuple", tuple(typed_key(v) for v in value))
+    if tp is frozenset:
+        return ("frozenset", frozenset(typed_key(v) for v in value))
+    return value
+
+
+def strict_equal(a, b, depth=0):
+    """Python's `==` on plain values, except that a bool is never an int (nor a key or element
+    that equals one): what `assert answer == expected` means in a test judged away from the
+    candidate (issue 19, class 5)."""
+    if a != b:
+        return False
+    if depth > 100:
+        return True
+    ta, tb = type(a), type(b)
+    if (ta is bool) != (tb is bool):
+        return False
+    if ta in (list, tuple) and tb in (list, tuple):
+        return all(strict_equal(x, y, depth + 1) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        keyed = {typed_key(k): v for k, v in a.items()}
+        if set(keyed) != {typed_key(k) for k in b}:
+            return False
+        return all(strict_equal(keyed[typed_key(k)], v, depth + 1) for k, v in b.items())
+    if isinstance(a, (set, frozenset)) and isinstance(b, (set, frozenset)):
+        return {typed_key(v) for v in a} == {typed_key(v) for v in b}
+    return True

@@ -32,13 +32,15 @@ class _Capture:
 
 
 def _sweep(job, pgid):
-    """Leave nothing running: the test's group, and in a private PID namespace every process."""
+    """Leave nothing running: the test's group, and in a private PID namespace every process
+    (but the job's own call server, `spare_pids`, while its tests still need it)."""
     if pgid > 0:
         with contextlib.suppress(OSError):
             os.killpg(pgid, signal.SIGKILL)
+    spare = set(job.get("spare_pids") or ())
     # kill(-1) reaches every process we may signal: only ever as init of a candidate's own PID
     # namespace (bwrap), never in the process backend, whose "-1" would be the whole host.
-    if job.get("pidns") and _CONFIG.get("isolate") and os.getpid() <= 3:
+    if job.get("pidns") and _CONFIG.get("isolate") and os.getpid() <= 3 and not spare:
         for _ in range(50):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(-1, signal.SIGKILL)
@@ -49,7 +51,7 @@ def _sweep(job, pgid):
             time.sleep(0.002)
     else:
         for _ in range(50):
-            orphans = _children()
+            orphans = [pid for pid in _children() if pid not in spare]
             for pid in orphans:
                 with contextlib.suppress(OSError):
                     os.killpg(pid, signal.SIGKILL)
@@ -104,7 +106,7 @@ def _run_one(job, index):
         os.close(fd)
     pidfd = os.pidfd_open(pid)
     caps = {
-        "res": _Capture(res_r, 65536),
+        "res": _Capture(res_r, job.get("result_bytes", 65536)),
         "out": _Capture(out_r, job["output_bytes"]),
         "err": _Capture(err_r, 8192),
     }
@@ -179,7 +181,7 @@ def _run_calls(job, emit):
     """Call mode, in the harness parent: outputs of `job["calls"]` (numbered after the tests),
     each emitted as soon as it is known. Function calls share one child that loads the candidate
     once; a call that hangs or crashes it costs only that call: a fresh child takes the next."""
-    calls, base = job.get("calls") or [], len(job["tests"])
+    calls, base = job.get("calls") or [], job["n_tests"]
     if not calls:
         return
     limits = job["call_timeouts"]
@@ -351,9 +353,3 @@ def _drain(fd, exited):
         data += chunk
         if not exited and len(data) >= 1 << 22:
             return bytes(data)
-
-
-def _run_job(job, emit):
-    for index in range(len(job["tests"])):
-        emit(_run_one(job, index))
-    _run_calls(job, emit)

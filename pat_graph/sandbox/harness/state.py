@@ -33,3 +33,34 @@ def _emit_line(fd, record):
     data = (_dumps(record) + "\n").encode()
     while data:
         data = data[_write(fd, data) :]
+
+
+def _read_exactly(fd, length):
+    data = bytearray()
+    while len(data) < length:
+        chunk = os.read(fd, length - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def _read_line(fd, limit=256):
+    """One line, read byte by byte: a buffered reader would read ahead into what follows (the
+    next job, which only that job's runner may read)."""
+    line = bytearray()
+    while len(line) < limit:
+        byte = os.read(fd, 1)
+        if not byte or byte == b"\n":
+            break
+        line += byte
+    return bytes(line)
+
+
+def _keep_fds(*keep):
+    """Close every descriptor above 2 but `keep`."""
+    low = 3
+    for fd in sorted(k for k in keep if k >= 3):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, 65536)

@@ -13,6 +13,7 @@ import struct
 import sys
 
 from . import state
+from .job import _run_job
 from .privileges import (
     _CAP_KILL,
     _CAP_SETGID,
@@ -24,8 +25,8 @@ from .privileges import (
     _errno,
     _libc,
 )
-from .protocol import _run_job, _sweep
-from .state import _CONFIG, _dumps, _exit, _write
+from .protocol import _sweep
+from .state import _CONFIG, _dumps, _exit, _keep_fds, _read_exactly, _read_line, _write
 from .wipe import _wipe, _wipe_allowed
 
 _PRELOAD = (
@@ -143,15 +144,19 @@ def _candidate_init(job, relay_w):
     if not _capset(keep):
         _exit(72)
     os.chdir(job["workdir"])
-    high = 3 + relay_w % 5
-    os.dup2(relay_w, high)
+    _run(job, relay_w)
+    _exit(0)
+
+
+def _run(job, relay_w):
+    """Run the job with nothing but the relay and the job stream open; the stream (the zygote's
+    stdin) is read once more, for the tests, and closed (job.py)."""
+    stream = os.dup(0)
     fd_null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(fd_null, fd)  # the zygote's stdin (future jobs) and stdout are not ours
-    os.closerange(3, high)
-    os.closerange(high + 1, 65536)
-    _run_job(job, functools.partial(_send, high))
-    _exit(0)
+    _keep_fds(relay_w, stream)
+    _run_job(job, functools.partial(_send, relay_w), stream)
 
 
 def _fork_in_new_pidns():
@@ -168,37 +173,13 @@ def _fork_in_new_pidns():
     return pid
 
 
-def _read_exactly(fd, length):
-    data = bytearray()
-    while len(data) < length:
-        chunk = os.read(fd, length - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return bytes(data)
-
-
-def _read_line(fd, limit=256):
-    """One line of stdin, read byte by byte: a buffered reader would read ahead into the next
-    job, and only a candidate's runner may ever read a job's bytes (see `_template`)."""
-    line = bytearray()
-    while len(line) < limit:
-        byte = os.read(fd, 1)
-        if not byte or byte == b"\n":
-            break
-        line += byte
-    return bytes(line)
-
-
-def _runner(length, relay_w, sock_fd):
+def _runner(lengths, relay_w, sock_fd):
     """The process forked from the clean template for one candidate. It is the first to read the
-    job (from stdin, which it then gives up), so the job lives in its memory and its children's
-    only, and dies with them."""
+    job (from stdin; the tests only later, see job.py), so the job lives in its memory and its
+    children's only, and dies with them."""
     os.close(sock_fd)
-    job = json.loads(_read_exactly(0, length))
-    null = os.open(os.devnull, os.O_RDWR)
-    os.dup2(null, 0)  # later jobs are not this candidate's to read
-    os.close(null)
+    job = json.loads(_read_exactly(0, lengths[0]))
+    job["tests_length"] = lengths[1]
     if _CONFIG.get("isolate"):
         job["uid"] = _candidate_uid()
         if state.LIBC.unshare(_NEWNS | _NEWIPC) != 0:
@@ -210,13 +191,13 @@ def _runner(length, relay_w, sock_fd):
     workdir = _CONFIG.get("wipe_dir") or job["workdir"]
     os.chdir(workdir)
     job["uid"] = _plain_uid(workdir)
-    _run_job(job, functools.partial(_send, relay_w))
+    _run(job, relay_w)
     _sweep(job, 0)
     _wipe(workdir)
     _exit(0)
 
 
-def _start(length, relay_w, sock_fd):
+def _start(lengths, relay_w, sock_fd):
     """In the template: fork the candidate's runner (PID 1 of a new PID namespace on bwrap) and
     return the pid to wait for, which returns once everything of the candidate is dead."""
     if not _CONFIG.get("isolate"):
@@ -242,7 +223,7 @@ def _start(length, relay_w, sock_fd):
                     _exit(75)
     if init == 0:
         try:
-            _runner(length, relay_w, sock_fd)
+            _runner(lengths, relay_w, sock_fd)
         finally:
             _exit(74)
     return waited
@@ -261,7 +242,7 @@ def _template(sock):
         if not msg or not fds:
             _exit(0)
         relay_w = fds[0]
-        waited = _start(int(msg), relay_w, sock.fileno())
+        waited = _start([int(v) for v in msg.split()], relay_w, sock.fileno())
         os.close(relay_w)
         code = 75
         if waited > 0:
@@ -269,11 +250,11 @@ def _template(sock):
         sock.sendall(struct.pack("=i", code))
 
 
-def _isolated(length, n, sock, emit):
+def _isolated(lengths, n, sock, emit):
     """Have the template start one candidate and relay its records (at most one per expected
     index) to `emit`; every index without a record becomes an error."""
     relay_r, relay_w = os.pipe()
-    socket.send_fds(sock, [str(length).encode()], [relay_w])
+    socket.send_fds(sock, [b"%d %d" % lengths], [relay_w])
     os.close(relay_w)
     seen = set()
     buf, scan = bytearray(), 0
@@ -319,15 +300,16 @@ def _plain_uid(workdir):
 
 
 def _serve(out, run_token, sock, template):
-    """Warm worker loop: per candidate a header line (job length, job id, number of records);
-    the job's bytes themselves are read by the candidate's runner, never here."""
+    """Warm worker loop: per candidate a header line (the lengths of the job and of its tests,
+    the job id, the number of records); the job's bytes are read by the candidate's runner,
+    never here."""
     while True:
         header = _read_line(0).split()
-        if len(header) != 3:
+        if len(header) != 4:
             return
-        length, job_id, n = (int(v) for v in header)
+        length, tests_length, job_id, n = (int(v) for v in header)
         emit = functools.partial(_relay, out, run_token, job_id)
-        _isolated(length, n, sock, emit)
+        _isolated((length, tests_length), n, sock, emit)
         done = {"tok": run_token, "job": job_id, "done": True, "spare": [template]}
         _write(out, (_dumps(done) + "\n").encode())
 
