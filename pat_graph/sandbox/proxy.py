@@ -72,7 +72,7 @@ def _raise_in(ident: int, exc: type[BaseException] | None) -> None:
 thread_guard = _Watchdog().guard
 
 
-def prelude_namespace(prelude: str) -> dict[str, Any]:
+def prelude_namespace(prelude: str, guard: Callable[..., Any] | None = None) -> dict[str, Any]:
     """The helpers a task's own prompt defines (run here: the prompt is the benchmark's, not the
     candidate's). A prompt that is not Python (MBPP's, a custom problem's text) gives none."""
     ns: dict[str, Any] = {"__name__": "__prelude__"}
@@ -83,8 +83,43 @@ def prelude_namespace(prelude: str) -> dict[str, Any]:
     except (SyntaxError, ValueError):
         return ns
     with contextlib.suppress(Exception, core.Deadline):
-        thread_guard(lambda: exec(code, ns), PRELUDE_TIMEOUT_S)
+        (guard or thread_guard)(lambda: exec(code, ns), PRELUDE_TIMEOUT_S)
     return ns
+
+
+# A run of trusted test code usually takes a millisecond: it runs on the event loop's thread
+# under this deadline, and only one that needs longer runs again, in a worker thread, with its
+# full time (runs are deterministic: the same calls, the same answers, the same `random`).
+INLINE_S = 0.25
+
+
+class _TooLong(BaseException):
+    """Past the inline deadline: run it again in a worker thread."""
+
+
+def _inline_guard(run: Callable[[], Any], timeout_s: float) -> Any:
+    try:
+        return thread_guard(run, min(timeout_s, INLINE_S))
+    except core.Deadline:
+        raise _TooLong from None
+
+
+async def _run_test(code: Any, source: str, names: set[str], helpers: dict[str, Any],
+                    answers: list[list[Any]], timeout_s: float) -> dict[str, Any]:  # fmt: skip
+    try:
+        return core.run_test(code, source, names, helpers, answers, _inline_guard, timeout_s)
+    except _TooLong:
+        pass
+    return await asyncio.to_thread(
+        core.run_test, code, source, names, helpers, answers, thread_guard, timeout_s
+    )
+
+
+async def _prelude(prelude: str) -> dict[str, Any]:
+    try:
+        return prelude_namespace(prelude, _inline_guard)
+    except _TooLong:
+        return await asyncio.to_thread(prelude_namespace, prelude)
 
 
 async def run_proxied(
@@ -100,7 +135,7 @@ async def run_proxied(
     """Verdicts of trusted test sources, decided here; the candidate only answers calls.
 
     `timeout_s` bounds each call and each run of a test; `budget_s` a round's sandbox run."""
-    helpers = await asyncio.to_thread(prelude_namespace, prelude)
+    helpers = await _prelude(prelude)
     compiled: list[Any] = []
     names: list[set[str]] = []
     verdicts: list[TestOutcome | None] = [None] * len(tests)
@@ -120,10 +155,7 @@ async def run_proxied(
         for i, source in enumerate(tests):
             if verdicts[i] is not None:
                 continue
-            run = await asyncio.to_thread(
-                core.run_test, compiled[i], source, names[i], helpers, answers[i],
-                thread_guard, timeout_s,
-            )  # fmt: skip
+            run = await _run_test(compiled[i], source, names[i], helpers, answers[i], timeout_s)
             if "status" in run:
                 verdicts[i] = TestOutcome(run["status"], run["message"])
                 continue

@@ -119,3 +119,12 @@ async def test_an_answer_passed_to_a_later_call_needs_no_extra_round() -> None:
     wrong = FakeBox({"encode": lambda s: s[::-1], "decode": lambda s: s})
     verdicts = await run_proxied(wrong, "", [test], entry_point=None, timeout_s=2)
     assert [v.status for v in verdicts] == ["fail"]
+
+
+async def test_a_test_slower_than_the_inline_slice_runs_again_in_a_thread() -> None:
+    """A run longer than INLINE_S is stopped on the event loop and run again, with its full
+    time, in a worker thread: the same verdict, and no extra sandbox run."""
+    test = "import time\ntime.sleep(0.4)\nassert f(1) == 2\n"
+    box = FakeBox({"f": lambda x: x + 1})
+    assert await run(box, [test]) == ["pass"]
+    assert box.runs == [1]

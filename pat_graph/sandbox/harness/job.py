@@ -122,15 +122,11 @@ def _run_tests(job, emit, server):
     answers = [[] for _ in range(n)]
     verdicts = {}
     end = time.monotonic() + job["tests_budget_s"]
-    # The candidate runs first, as it did before its tests: a program that does not load fails
-    # every test, and what loading it leaves behind (files) is there for the tests to see.
-    limit = max(t["timeout_s"] for t in tests)
-    (loaded,) = _ask(server, [[{"src": "None"}, limit]], max(0.5, end - time.monotonic()))
-    if loaded.get("status") != "ok":
-        for i in range(n):
-            emit({"i": i, "status": loaded.get("status") or "error", "duration_s": 0.0,
-                  "message": loaded.get("message") or "the candidate did not load"})  # fmt: skip
-        return
+    # The candidate is loaded by the first batch, before any verdict counts: a program that does
+    # not load fails every test, and what loading leaves behind (files) is there for the tests
+    # to see, so a verdict of the first round (made before the load) is only provisional.
+    load = [{"src": "None"}, max(t["timeout_s"] for t in tests)]
+    loaded = False
     for _ in range(MAX_ROUNDS):
         pending = [i for i in range(n) if i not in verdicts]
         left = end - time.monotonic()
@@ -145,19 +141,32 @@ def _run_tests(job, emit, server):
         batch = []
         for i, result in zip(pending, results, strict=True):
             if "status" in result:
-                verdicts[i] = {"status": result["status"], "message": result.get("message", "")}
+                if loaded:
+                    verdicts[i] = {"status": result["status"], "message": result["message"]}
                 continue
             del answers[i][int(result["start"]) :]
             batch.extend((i, key, call) for key, call in result["calls"])
         left = end - time.monotonic()
-        if batch and left > 0:
-            calls = [[call, tests[i]["timeout_s"]] for i, _, call in batch]
-            replies = _ask(server, calls, left)
-            for i in dict.fromkeys(i for i, _, _ in batch):
-                mine = [(b, r) for b, r in zip(batch, replies, strict=True) if b[0] == i]
-                keys = proxy.resolve([(key, call) for _, key, call in (b for b, _ in mine)],
-                                     [r for _, r in mine])  # fmt: skip
-                answers[i].extend([key, r] for key, (_, r) in zip(keys, mine, strict=True))
+        if left <= 0:
+            break
+        calls = [[call, tests[i]["timeout_s"]] for i, _, call in batch]
+        if loaded and not calls:
+            continue
+        replies = _ask(server, calls if loaded else [load, *calls], left)
+        if not loaded:
+            first, replies = replies[0], replies[1:]
+            if first.get("status") != "ok":
+                status = first.get("status") or "error"
+                why = first.get("message") or "the candidate did not load"
+                for i in range(n):
+                    emit({"i": i, "status": status, "message": why, "duration_s": 0.0})
+                return
+            loaded = True
+        for i in dict.fromkeys(i for i, _, _ in batch):
+            mine = [(b, r) for b, r in zip(batch, replies, strict=True) if b[0] == i]
+            keys = proxy.resolve([(key, call) for _, key, call in (b for b, _ in mine)],
+                                 [r for _, r in mine])  # fmt: skip
+            answers[i].extend([key, r] for key, (_, r) in zip(keys, mine, strict=True))
     for i in range(n):
         verdict = verdicts.get(i) or {"status": "timeout", "message": "the test ran out of time"}
         emit({"i": i, "duration_s": 0.0, **verdict})
