@@ -157,7 +157,7 @@ def _hosted(test: Test, entry_point: str | None, timeout_s: float) -> dict[str, 
     if not isinstance(test, str):
         raise TypeError("only Python-source tests are left unsplit")
     try:
-        names = proxy.free_names(test)
+        names = set(proxy.free_names(test))
     except (SyntaxError, ValueError, RecursionError):
         names = set()  # the test process reports the syntax error
     if entry_point:

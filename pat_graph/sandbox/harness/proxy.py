@@ -16,6 +16,7 @@ verdict is only taken from a run in which every call had its real answer.
 
 import ast
 import builtins
+import functools
 import json
 import random
 import sys
@@ -253,24 +254,43 @@ class _SoftAsserts(ast.NodeTransformer):
     """`assert T, M` becomes `if not T: __pat_assert_failed__(M)`: a failed assert raises as usual
     once every answer is real, but a speculative run goes on past it to record the calls after
     it (HumanEval/32 asserts on each of 100 answers in a loop). `a == b` becomes the strict
-    equality of `_equal`, under which `True` is not `1`."""
+    equality of `_equal`, under which `True` is not `1`. New nodes take the location of the
+    node they replace; literal data (often most of a test) is not walked at all."""
+
+    def visit_Constant(self, node):
+        return node
+
+    def _elements(self, node):
+        if not all(isinstance(e, ast.Constant) for e in getattr(node, "elts", ())):
+            self.generic_visit(node)
+        return node
+
+    visit_List = visit_Tuple = visit_Set = _elements
 
     def visit_Compare(self, node):
         self.generic_visit(node)
         if len(node.ops) != 1 or not isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
             return node
-        call = ast.Call(ast.Name(_EQUAL, ast.Load()), [node.left, node.comparators[0]], [])
+        call = _at(ast.Call(_at(ast.Name(_EQUAL, ast.Load()), node),
+                            [node.left, node.comparators[0]], []), node)  # fmt: skip
         if isinstance(node.ops[0], ast.NotEq):
-            call = ast.UnaryOp(ast.Not(), call)
-        return ast.copy_location(call, node)
+            call = _at(ast.UnaryOp(_at(ast.Not(), node), call), node)
+        return call
 
     def visit_Assert(self, node):
         self.generic_visit(node)
-        message = node.msg if node.msg is not None else ast.Constant(None)
-        call = ast.Call(ast.Name(_FAILED, ast.Load()), [message], [])
-        truth = ast.Call(ast.Name(_TRUTH, ast.Load()), [node.test], [])
-        check = ast.If(ast.UnaryOp(ast.Not(), truth), [ast.Expr(call)], [])
-        return ast.fix_missing_locations(ast.copy_location(check, node))
+        message = node.msg if node.msg is not None else _at(ast.Constant(None), node)
+        call = _at(ast.Call(_at(ast.Name(_FAILED, ast.Load()), node), [message], []), node)
+        truth = _at(ast.Call(_at(ast.Name(_TRUTH, ast.Load()), node), [node.test], []), node)
+        test = _at(ast.UnaryOp(_at(ast.Not(), node), truth), node)
+        return _at(ast.If(test, [_at(ast.Expr(call), node)], []), node)
+
+
+def _at(new, old):
+    for name in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+        if hasattr(old, name):
+            setattr(new, name, getattr(old, name))
+    return new
 
 
 def _equal(a, b):
@@ -286,12 +306,14 @@ def _truth(value):
     return True if type(value) is Pending else bool(value)
 
 
+@functools.lru_cache(maxsize=512)
 def compile_test(source):
-    """The test as code with soft asserts (raises SyntaxError like `compile`)."""
-    tree = ast.fix_missing_locations(_SoftAsserts().visit(ast.parse(source)))
-    return compile(tree, "<test>", "exec")
+    """The test as code with soft asserts (raises SyntaxError like `compile`); code objects are
+    immutable, so a test judged again (another sample of the same task) is compiled once."""
+    return compile(_SoftAsserts().visit(ast.parse(source)), "<test>", "exec")
 
 
+@functools.lru_cache(maxsize=512)
 def free_names(source):
     """Names a test reads but never binds: the candidate's functions (and modules it forgot to
     import). Scope-blind on purpose: a name bound anywhere in the test is the test's."""
@@ -307,7 +329,7 @@ def free_names(source):
             bound.update((a.asname or a.name).split(".")[0] for a in node.names)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             bound.add(node.name)
-    return loaded - bound - set(dir(builtins))
+    return frozenset(loaded - bound - set(dir(builtins)))
 
 
 def _seeded_random(seed=1234):

@@ -83,19 +83,30 @@ def program(machine=None):
     return out + list(ends.values())
 
 
+class _Fprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _packed():
+    prog = program()
+    if prog is None:
+        return None
+    raw = b"".join(struct.pack("=HBBI", *ins) for ins in prog)
+    return len(prog), ctypes.create_string_buffer(raw, len(raw))
+
+
+# Built once in the zygote (the harness imports this module before any fork); each child only
+# hands it to the kernel.
+_PROGRAM = _packed()
+
+
 def install(libc):
     """Load the filter into this process (and every process it starts). False when this machine's
     architecture is not one the filter knows; raises OSError when the kernel refuses it."""
-    prog = program()
-    if prog is None:
+    if _PROGRAM is None:
         return False
-    raw = b"".join(struct.pack("=HBBI", *ins) for ins in prog)
-    buf = ctypes.create_string_buffer(raw, len(raw))
-
-    class _Fprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = _Fprog(len(prog), ctypes.addressof(buf))
+    count, buf = _PROGRAM
+    fprog = _Fprog(count, ctypes.addressof(buf))
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"seccomp: {errno.errorcode.get(err, err)}")
