@@ -23,6 +23,7 @@ import pytest
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.benchmarks.judge import judge
 from pat_graph.sandbox import BwrapSandbox, bwrap_available
+from tests.integration.hostile_helpers import jobs_sent
 from tests.integration.test_hostile_verdicts import _SEARCH, ATTACKS, HONEST, MARK, NUMBER
 
 pytestmark = [
@@ -90,18 +91,8 @@ async def test_humaneval_check_is_judged_on_the_host(
 async def test_hidden_tests_never_enter_the_sandbox(box: BwrapSandbox) -> None:
     """What the worker receives for a judged HumanEval task: the program and plain calls only."""
     task = load_benchmark("humaneval").by_id()["HumanEval/38"]
-    seen: list[str] = []
-    real_run = box.pool.run
-
-    async def spy(job):  # type: ignore[no-untyped-def]
-        seen.append(json.dumps(job))
-        return await real_run(job)
-
-    box.pool.run = spy  # type: ignore[method-assign]
-    try:
+    with jobs_sent(box) as seen:
         verdict = await judge(task, task.reference_program or "", sandbox=box)
-    finally:
-        box.pool.run = real_run  # type: ignore[method-assign]
     assert verdict.base is True
     assert seen and all("def check" not in job and "assert" not in job for job in seen)
     assert all('"fn": "decode_cyclic"' in job for job in seen)  # positive control: calls went in
