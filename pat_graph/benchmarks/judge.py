@@ -3,24 +3,24 @@
 The judge is the only reader of a task's hidden half, and it decides every verdict on the host:
 "differential" tasks (HumanEval+, MBPP+) send only the inputs into the sandbox (one run per
 tier) and compare the outputs with the canonical solution's here, with EvalPlus's oracle;
-"check" tasks run their hidden tests through `run_tests`, which splits every test it can into a
-call (sent) and an expected value (kept here). HumanEval's `check()` harness is first taken apart
-into its assert lines when it consists of nothing else; the harnesses that do not run inside as
-one test, and a candidate written against pat-graph could forge those (docs/sandbox.md).
+"check" tasks run their hidden test code here, on the host, against proxies of the candidate's
+functions (each call goes into the sandbox with plain arguments and comes back as a plain value),
+and send call-style and stdio tests as inputs whose outputs are compared here. No hidden test and
+no expected value ever enters the sandbox (docs/sandbox.md).
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Any
 
 from pat_graph.benchmarks.harness import judge_tier, tier_calls, tier_timeout
 from pat_graph.benchmarks.reference import reference_outputs
 from pat_graph.benchmarks.types import Task
-from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, Sandbox, Test, TestReport
+from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, Sandbox, Test, TestOutcome, TestReport
+from pat_graph.sandbox.proxy import run_proxied
 from pat_graph.sandbox.runner import CallOptions, PooledSandbox
-from pat_graph.sandbox.split import NotLiteral, parse_literal, split_source
+from pat_graph.sandbox.split import parse_literal
 
 CHECK_TIMEOUT_S = 20.0  # a whole check() harness or one APPS/custom test
 TIME_LIMIT_RETRIES = 1
@@ -48,101 +48,37 @@ def _summary(report: TestReport) -> list[dict[str, Any]]:
     return [{"status": o.status, "message": o.message[:200]} for o in report.outcomes]
 
 
-class _Rename(ast.NodeTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old, self.new = old, new
-
-    def visit_Name(self, node: ast.Name) -> ast.AST:
-        return (
-            ast.copy_location(ast.Name(self.new, node.ctx), node) if node.id == self.old else node
-        )
-
-
-def humaneval_asserts(harness: str, entry_point: str) -> list[str] | None:
-    """HumanEval's `check(candidate)` as one assert test per line (candidate renamed to the
-    entry point), when the harness is nothing but imports, METADATA, asserts that split, and
-    the final `check(...)` call; None when any of it must run inside."""
-    try:
-        tree = ast.parse(harness)
-    except SyntaxError:
-        return None
-    setup: list[str] = []
-    tests: list[str] = []
-    checks = 0
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            setup.append(ast.unparse(stmt))
-        elif _harness_noise(stmt, entry_point):
-            continue
-        elif isinstance(stmt, ast.FunctionDef) and stmt.name == "check" and not checks:
-            checks += 1
-            args = stmt.args.args
-            if len(args) != 1 or stmt.decorator_list:
-                return None
-            rename = _Rename(args[0].arg, entry_point)
-            for inner in stmt.body:
-                if isinstance(inner, (ast.Import, ast.ImportFrom)):
-                    setup.append(ast.unparse(inner))
-                elif isinstance(inner, ast.Assert):
-                    tests.append(ast.unparse(rename.visit(inner)))
-                elif isinstance(inner, ast.Pass) or (
-                    isinstance(inner, ast.Expr) and isinstance(inner.value, ast.Constant)
-                ):
-                    continue
-                else:
-                    return None
-        else:
-            return None
-    if not checks:
-        return None
-    prefix = "".join(line + "\n" for line in setup)
-    tests = [prefix + t for t in tests]
-    if any(split_source(t) is None for t in tests if not _trivially_true(t)):
-        return None
-    return [t for t in tests if not _trivially_true(t)]
-
-
-def _harness_noise(stmt: ast.stmt, entry_point: str) -> bool:
-    """METADATA, docstrings and the final `check(entry)` call: nothing to judge in them."""
-    if isinstance(stmt, ast.Assign):
-        return [ast.unparse(t) for t in stmt.targets] == ["METADATA"]
-    if isinstance(stmt, ast.Expr):
-        value = stmt.value
-        return isinstance(value, ast.Constant) or ast.unparse(value) == f"check({entry_point})"
-    return False
-
-
-def _trivially_true(test: str) -> bool:
-    stmt = ast.parse(test).body[-1]
-    if not isinstance(stmt, ast.Assert):
-        return False
-    try:
-        return bool(parse_literal(stmt.test))
-    except NotLiteral:
-        return False
-
-
 async def _judge_check(task: Task, program: str, sandbox: Sandbox | None) -> Verdict:
+    """Hidden tests of "check" tasks, every verdict decided on the host: Python test sources (a
+    HumanEval `check()`, MBPP-style asserts, a custom problem's tests) run here against the
+    candidate through proxies (sandbox/proxy.py); call-style and stdio tests send their inputs
+    and are compared here (sandbox/split.py)."""
     tests: list[Test] = list(task.hidden_tests)
     timeout_s = max(DEFAULT_TIMEOUT_S, CHECK_TIMEOUT_S if task.dataset == "humaneval" else 0)
-    options = CallOptions(stop_on_error=True)
-    if task.dataset == "humaneval" and len(tests) == 1 and isinstance(tests[0], str):
-        asserts = humaneval_asserts(tests[0], task.problem.entry_point)
-        if asserts:
-            # The whole check() had CHECK_TIMEOUT_S; its asserts share that budget.
-            tests, options = list(asserts), CallOptions(stop_on_error=True, budget_s=timeout_s)
     box = _box(sandbox)
-    extra = {"options": options} if isinstance(box, PooledSandbox) else {}
-    report = await box.run_tests(
-        program,
-        tests,
-        kind=task.problem.kind,
-        timeout_s=timeout_s,
-        entry_point=task.problem.entry_point or None,
-        **extra,
-    )
-    passed = report.passed and report.n_total == len(tests)
-    return Verdict(base=passed, plus=None, details={"base": _summary(report)})
+    entry = task.problem.entry_point or None
+    outcomes: list[TestOutcome | None] = [None] * len(tests)
+    sources = [i for i, t in enumerate(tests) if isinstance(t, str)]
+    if task.problem.kind == "function" and sources:
+        verdicts = await run_proxied(
+            box, program, [str(tests[i]) for i in sources], entry_point=entry,
+            prelude=task.problem.prompt, timeout_s=timeout_s, budget_s=timeout_s,
+        )  # fmt: skip
+        for i, verdict in zip(sources, verdicts, strict=True):
+            outcomes[i] = verdict
+    rest = [i for i, o in enumerate(outcomes) if o is None]
+    if rest:
+        pooled = isinstance(box, PooledSandbox)
+        extra = {"options": CallOptions(stop_on_error=True)} if pooled else {}
+        report = await box.run_tests(
+            program, [tests[i] for i in rest], kind=task.problem.kind, timeout_s=timeout_s,
+            entry_point=entry, **extra,
+        )  # fmt: skip
+        for i, outcome in zip(rest, report.outcomes, strict=False):
+            outcomes[i] = outcome
+    final = TestReport(tuple(o or TestOutcome("error", "no verdict") for o in outcomes))
+    passed = final.passed and final.n_total == len(tests)
+    return Verdict(base=passed, plus=None, details={"base": _summary(final)})
 
 
 def _expected_values(sources: list[str], digests: dict[str, str]) -> list[Any]:

@@ -6,8 +6,8 @@ pat-graph, its benchmark data and every installed package stay outside) and the 
 `/proc` with the host's kernel knobs read-only; new PID/IPC/UTS/cgroup namespaces; an empty
 environment; only the capabilities the harness needs to give each candidate fresh namespaces and
 an unprivileged uid. Inside, per candidate, the harness adds new mount/IPC/PID namespaces with
-fresh size-capped tmpfs (see `_harness._isolated`), so nothing a candidate leaves reaches the
-next one. `docs/sandbox.md` has the threat model.
+fresh size-capped tmpfs (see `harness/zygote.py`), so nothing a candidate leaves reaches the next
+one. `docs/sandbox.md` has the threat model.
 
 Run as root (CI, many GPU boxes) bwrap is started without a user namespace: in one, uid 0 would
 still be the host's uid 0 as far as `/proc/sys` is concerned. Candidates then run as a uid of
@@ -26,16 +26,20 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from pat_graph.sandbox.runner import (
-    HARNESS,
+    HARNESS_DIR,
     WORKER_OVERHEAD_PIDS,
     Limits,
     PooledSandbox,
+    build_job,
 )
-from pat_graph.sandbox.worker import Worker, WorkerPool
+from pat_graph.sandbox.worker import Worker, WorkerPool, job_payload
 
-SANDBOX_HARNESS = "/opt/pat/harness.py"
+# The harness directory, bound read-only; its __main__.py is the script the interpreter runs.
+SANDBOX_HARNESS_DIR = "/opt/pat/harness"
+SANDBOX_HARNESS = SANDBOX_HARNESS_DIR + "/__main__.py"
 # The candidate's cwd, HOME and TMPDIR: its own tmpfs at a path no host directory is bound under.
 WORKDIR = "/sandbox"
 # Writable for candidates, each a fresh tmpfs per candidate (mounted by the harness).
@@ -139,7 +143,7 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         if os.path.islink(d):
             argv += ["--symlink", os.readlink(d), d]
     made: set[str] = set()
-    for d in [*bound, os.path.dirname(SANDBOX_HARNESS)]:
+    for d in [*bound, os.path.dirname(SANDBOX_HARNESS_DIR)]:
         # bwrap would create the parents of a bind as 0700 (e.g. /root for a pyenv interpreter),
         # which the candidate's uid could not enter: create them searchable first.
         parent = os.path.dirname(d)
@@ -159,7 +163,7 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
         argv += ["--tmpfs", d, "--remount-ro", d]
     for d in (WORKDIR, *WRITABLE):
         argv += ["--dir", d]
-    argv += ["--ro-bind", str(HARNESS), SANDBOX_HARNESS]
+    argv += ["--ro-bind", str(HARNESS_DIR), SANDBOX_HARNESS_DIR]
     # Nothing bwrap made is writable afterwards: the root tmpfs, /etc, /opt and /dev.
     argv += ["--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/"]
     for key, value in _SANDBOX_ENV.items():
@@ -175,12 +179,14 @@ def bwrap_argv(python: str, limits: Limits, bwrap: str = "bwrap") -> list[str]:
     return argv
 
 
-_PROBE_JOB = {
-    "id": 0, "workdir": WORKDIR, "scratch": [], "code": "x = 1\n", "tests": ["assert x == 1"],
-    "kind": "function", "entry_point": None, "timeout_s": 10.0, "cpu_s": 10,
-    "memory_bytes": 1 << 30, "fsize_bytes": 1 << 20, "nproc": 16, "output_bytes": 65536,
-    "pidns": True,
-}  # fmt: skip
+def _probe_job() -> dict[str, Any]:
+    """One candidate that exercises everything a job does: a call it answers and a test that
+    runs in a test process of its own against a proxy of it."""
+    job = build_job(
+        "def f():\n    return 1\n", ["x = f()\nassert x == 1"], "function", 10.0, "f", Limits(),
+        True, WORKDIR, calls=["f()"],
+    )  # fmt: skip
+    return {**job, "id": 0}
 
 
 @functools.cache
@@ -192,10 +198,10 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
         return False
     try:
         argv = bwrap_argv(sys.executable, Limits(), path)
-        payload = json.dumps(_PROBE_JOB).encode()
+        payload = job_payload(_probe_job())
         done = subprocess.run(
             argv,
-            input=b"probe\n" + f"{len(payload)}\n".encode() + payload,
+            input=b"probe\n" + payload,
             capture_output=True,
             timeout=30,
             env={},
@@ -209,7 +215,9 @@ def bwrap_available(bwrap: str = "bwrap") -> bool:
             records.append(json.loads(line))
         except ValueError:
             continue
-    return any(r.get("i") == 0 and r.get("status") == "pass" for r in records)
+    test = any(r.get("i") == 0 and r.get("status") == "pass" for r in records)
+    call = any(r.get("i") == 1 and r.get("status") == "ok" and r.get("value") == 1 for r in records)
+    return test and call
 
 
 class BwrapSandbox(PooledSandbox):

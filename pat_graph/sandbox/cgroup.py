@@ -20,6 +20,7 @@ import itertools
 import os
 import signal
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,12 +54,13 @@ class Group:
                 found.update(int(p) for p in (d / "cgroup.procs").read_text().split())
         return sorted(found)
 
-    def kill(self, spare: int | None = None, timeout_s: float = 5.0) -> None:
-        """SIGKILL every process in the group except `spare`, until none is left (a process
-        forking while we kill is caught on the next pass; pids.max bounds how many it makes)."""
+    def kill(self, spare: int | Collection[int] | None = None, timeout_s: float = 5.0) -> None:
+        """SIGKILL every process in the group except those in `spare`, until none is left (a
+        process forking while we kill is caught on the next pass; pids.max bounds its forks)."""
+        keep = {spare} if isinstance(spare, int) else set(spare or ())
         deadline = time.monotonic() + timeout_s
         while True:
-            victims = [p for p in self.pids() if p != spare]
+            victims = [p for p in self.pids() if p not in keep]
             if not victims or time.monotonic() > deadline:
                 return
             for pid in victims:

@@ -12,6 +12,7 @@ equal (``3.0`` passes for ``3``, ``3.0000001`` does not). A bool is never equal 
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import re
@@ -19,6 +20,7 @@ from collections import deque
 from typing import Any
 
 from pat_graph.sandbox.base import CallOutcome, ProblemKind
+from pat_graph.sandbox.harness.plain import decode, typed_key
 
 DEFAULT_REL_TOL = 1e-7  # EvalPlus: numpy.allclose(rtol=1e-07, atol=...)
 DEFAULT_ABS_TOL = 1e-6  # EvalPlus's atol for float outputs when a task gives none
@@ -30,32 +32,7 @@ _FLOAT_TOKEN = re.compile(r"[+-]?(\d+\.\d*|\.\d+|\d+(?=[eE]))([eE][+-]?\d+)?\Z")
 def decode_value(value: Any, *, hashable: bool = False) -> Any:
     """Turn the harness's tagged JSON encoding back into the built-in Python value it stands for
     (tuples, sets, dicts with any keys, big ints, inf/nan, bytes, complex, deques)."""
-    if isinstance(value, list):
-        items = [decode_value(v, hashable=hashable) for v in value]
-        return tuple(items) if hashable else items
-    if not isinstance(value, dict):
-        return value
-    if len(value) != 1:
-        raise ValueError("not a tagged value")
-    ((tag, body),) = value.items()
-    if tag == "__tuple__":
-        return tuple(decode_value(v, hashable=hashable) for v in body)
-    if tag == "__set__":
-        items = {decode_value(v, hashable=True) for v in body}
-        return frozenset(items) if hashable else items
-    if tag == "__dict__":
-        return {decode_value(k, hashable=True): decode_value(v) for k, v in body}
-    if tag == "__float__":
-        return float(body)
-    if tag == "__int__":
-        return int(body, 16)
-    if tag == "__bytes__":
-        return bytes.fromhex(body)
-    if tag == "__complex__":
-        return complex(decode_value(body[0]), decode_value(body[1]))
-    if tag == "__deque__":
-        return deque(decode_value(v) for v in body)
-    raise ValueError(f"unknown tag {tag!r}")
+    return decode(value, hashable=hashable)
 
 
 def _close(got: float, expected: float, atol: float, rtol: float) -> bool:
@@ -102,12 +79,18 @@ def values_equal(
             list(got), list(expected), atol, rtol=rtol, exact_sequences=exact_sequences
         )
     if isinstance(expected, (set, frozenset)):
-        return isinstance(got, (set, frozenset)) and got == expected
-    if isinstance(expected, dict):
-        if not isinstance(got, dict) or set(got) != set(expected):
+        if not isinstance(got, (set, frozenset)):
             return False
+        return {typed_key(v) for v in got} == {typed_key(v) for v in expected}
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            return False
+        got_by_key = {typed_key(k): v for k, v in got.items()}
+        if set(got_by_key) != {typed_key(k) for k in expected}:
+            return False
+        exact = exact_sequences
         return all(
-            values_equal(got[k], v, atol, rtol=rtol, exact_sequences=exact_sequences)
+            values_equal(got_by_key[typed_key(k)], v, atol, rtol=rtol, exact_sequences=exact)
             for k, v in expected.items()
         )
     return type(got) is type(expected) and got == expected
@@ -120,10 +103,21 @@ def _token_equal(got: str, expected: str) -> bool:
     if _INT_TOKEN.match(expected):
         if _INT_TOKEN.match(got):
             return int(got) == int(expected)
-        return bool(_FLOAT_TOKEN.match(got)) and float(got) == int(expected)
+        # Exact decimal arithmetic, never a float: "3.0" is 3, "124999998.9999999999" is not
+        # 124999999 (as a float it would round to it).
+        return bool(_FLOAT_TOKEN.match(got)) and _exact(got) == int(expected)
     if _FLOAT_TOKEN.match(expected) and (_INT_TOKEN.match(got) or _FLOAT_TOKEN.match(got)):
         return _close(float(got), float(expected), DEFAULT_ABS_TOL, DEFAULT_REL_TOL)
     return False
+
+
+def _exact(token: str) -> decimal.Decimal | None:
+    """The exact value of a float token; None for exponents too large to hold."""
+    try:
+        value = decimal.Decimal(token)
+        return value if abs(value.adjusted()) < 10_000 else None
+    except (decimal.InvalidOperation, ValueError):
+        return None
 
 
 def _lines(text: str) -> list[list[str]]:
@@ -154,10 +148,23 @@ def value_mismatch(
     try:
         got_v = decode_value(got)
     except (ValueError, TypeError, KeyError, IndexError):
-        return f"the sandbox returned a malformed value: {_clip(repr(got))}"
+        return f"the sandbox returned a malformed value: {safe_repr(got)}"
     if values_equal(got_v, expected, atol, exact_sequences=exact_sequences):
         return None
-    return f"expected {_clip(repr(expected))}, got {_clip(repr(got_v))}"
+    return f"expected {safe_repr(expected)}, got {safe_repr(got_v)}"
+
+
+def safe_repr(value: Any, limit: int = _SHOW) -> str:
+    """`repr` for messages that cannot raise and is capped: a candidate's value (`10**5000` past
+    the int-to-str digit limit, a million nested lists) must never turn a verdict into a crash."""
+    if type(value) is int and value.bit_length() > 4000 * 3:
+        text = f"<int of {value.bit_length()} bits>"
+    else:
+        try:
+            text = repr(value)
+        except Exception:  # any failure only makes the message worse
+            text = f"<{type(value).__name__} that cannot be shown>"
+    return _clip(text, limit)
 
 
 def _canonical(value: Any) -> Any:
@@ -185,5 +192,14 @@ def same_output(a: CallOutcome, b: CallOutcome, *, kind: ProblemKind = "function
     )
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
+def safe_text(exc: BaseException, limit: int = 300) -> str:
+    """`str(exc)` that cannot raise and is capped (an exception may carry a candidate's value)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = f"<{type(exc).__name__} that cannot be shown>"
+    return _clip(text, limit)
+
+
+def _clip(text: str, limit: int = _SHOW) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

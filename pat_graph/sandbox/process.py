@@ -164,7 +164,7 @@ def _after_job(marker: str, worker: Worker) -> None:
     process cannot leave it: root candidates run as their own uid where the interpreter allows,
     see docs), and, without a cgroup, every process still carrying the worker's marker."""
     if worker.cgroup is not None:
-        worker.cgroup.kill(spare=worker.proc.pid)
+        worker.cgroup.kill(spare=worker.spare)
     else:
         _kill_marked(marker, worker)
 
@@ -172,9 +172,9 @@ def _after_job(marker: str, worker: Worker) -> None:
 def _kill_marked(marker: str, worker: Worker | None) -> None:
     """Kill escapees (setsid + double fork) that still carry this worker's marker in their env."""
     needle = f"{MARKER_ENV}={marker}".encode()
-    spare = worker.proc.pid if worker is not None else -1
+    spare = worker.spare if worker is not None else set()
     for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == spare:
+        if not pid.isdigit() or int(pid) in spare:
             continue
         with contextlib.suppress(OSError), open(f"/proc/{pid}/environ", "rb") as fh:
             if needle in fh.read().split(b"\0"):

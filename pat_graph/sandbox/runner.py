@@ -21,10 +21,12 @@ from pat_graph.sandbox.base import (
     TestOutcome,
     TestReport,
 )
-from pat_graph.sandbox.compare import stdio_mismatch, value_mismatch
+from pat_graph.sandbox.harness import proxy
 from pat_graph.sandbox.split import assemble, plan_tests
 
-HARNESS = Path(__file__).with_name("_harness.py")
+# The in-sandbox harness: a directory of stdlib-only modules, started through its __main__.py.
+HARNESS_DIR = Path(__file__).with_name("harness")
+HARNESS = HARNESS_DIR / "__main__.py"
 
 
 # Processes of a worker that are not the candidate's: bwrap, the namespace init, the harness and
@@ -62,8 +64,10 @@ def _call_entry(call: Call, kind: ProblemKind) -> Any:
         return str(call.get("input", "")) if isinstance(call, Mapping) else str(call)
     if isinstance(call, str):
         return {"src": call}
-    if "src" in call:
-        entry: dict[str, Any] = {"src": str(call["src"])}
+    if "fn" in call:
+        entry: dict[str, Any] = {"fn": str(call["fn"]), "argv": call["argv"]}
+    elif "src" in call:
+        entry = {"src": str(call["src"])}
         if call.get("setup"):
             entry["setup"] = str(call["setup"])
     else:
@@ -77,7 +81,14 @@ def _call_fields(
     calls: Sequence[Call], kind: ProblemKind, timeout_s: float, options: CallOptions
 ) -> dict[str, Any]:
     if not calls:
-        return {"calls": []}
+        # Tests that could not be split still have the candidate answer calls (job.py).
+        return {
+            "calls": [],
+            "value_bytes": CALL_VALUE_BYTES,
+            "records_cap": CALL_RECORDS_BYTES,
+            "calls_cpu_s": max(1, math.ceil(2 * timeout_s)),
+            "stop_on_error": False,
+        }
     limits = [
         float(c["timeout_s"]) if isinstance(c, Mapping) and "timeout_s" in c else float(timeout_s)
         for c in calls
@@ -114,14 +125,20 @@ def build_job(
     calls: Sequence[Call] = (),
     options: CallOptions = CallOptions(),
 ) -> dict[str, Any]:
-    """The job one worker runs: `tests` are judged inside (only tests that cannot be split), then
-    `calls` only produce outputs for the host to compare; expected values are never part of it."""
+    """The job one worker runs: `calls` only produce outputs for the host to compare; `tests`
+    (only tests that cannot be split) run in the sandbox's own test processes against proxies
+    of the candidate, never next to its code (harness/job.py)."""
+    hosted = [_hosted(t, entry_point, timeout_s) for t in tests]
+    # A test runs twice (recording, then with answers) and its calls each have the test's limit.
+    budget = len(hosted) * (3 * timeout_s + 1.0)
     return {
         **_call_fields(calls, kind, timeout_s, options),
+        "tests_budget_s": budget,
+        "tests_wall_s": budget + 2.0 if hosted else 0.0,
         "workdir": workdir,
         "scratch": list(scratch),  # more directories to empty after the candidate
         "code": code,
-        "tests": [t if isinstance(t, str) else dict(t) for t in tests],
+        "tests": hosted,
         "kind": kind,
         "entry_point": entry_point,
         "timeout_s": float(timeout_s),
@@ -134,20 +151,30 @@ def build_job(
     }
 
 
-def to_report(
-    tests: Sequence[Test],
-    kind: ProblemKind,
-    records: Mapping[int, Mapping[str, Any]],
-) -> TestReport:
+def _hosted(test: Test, entry_point: str | None, timeout_s: float) -> dict[str, Any]:
+    """An unsplittable test as the sandbox's test process runs it: its source and the names that
+    stand for the candidate's functions there."""
+    if not isinstance(test, str):
+        raise TypeError("only Python-source tests are left unsplit")
+    try:
+        names = set(proxy.free_names(test))
+    except (SyntaxError, ValueError, RecursionError):
+        names = set()  # the test process reports the syntax error
+    if entry_point:
+        names.add(entry_point)
+    return {"source": test, "names": sorted(names), "timeout_s": float(timeout_s)}
+
+
+def to_report(n_tests: int, records: Mapping[int, Mapping[str, Any]]) -> TestReport:
     """Turn harness records into outcomes; a test without a record is an error, never a pass."""
     outcomes: list[TestOutcome] = []
-    for i, test in enumerate(tests):
+    for i in range(n_tests):
         rec = records.get(i)
         if rec is None:
             why = "sandbox gave no result for this test (killed or wall-clock limit reached)"
             outcomes.append(TestOutcome("error", why))
             continue
-        outcomes.append(_outcome(test, kind, rec))
+        outcomes.append(_outcome(rec))
     return TestReport(tuple(outcomes))
 
 
@@ -166,25 +193,12 @@ def to_call_outcomes(
     return tuple(out)
 
 
-def _outcome(test: Test, kind: ProblemKind, rec: Mapping[str, Any]) -> TestOutcome:
+def _outcome(rec: Mapping[str, Any]) -> TestOutcome:
+    """A verdict of the sandbox's test process (tests that could not be split)."""
     status, message = str(rec.get("status", "error")), str(rec.get("message", ""))
-    duration = float(rec.get("duration_s", 0.0))
-    if kind == "stdio" and status == "pass" and isinstance(test, Mapping):
-        mismatch = stdio_mismatch(str(rec.get("stdout", "")), str(test.get("output", "")))
-        if mismatch:
-            status, message = "fail", mismatch
-    elif kind == "stdio" and status == "error" and not message:
-        err = str(rec.get("stderr", "")).strip().splitlines()
-        message = f"exit code {rec.get('exit')}" + (f": {err[-1][:300]}" if err else "")
-    elif (
-        kind == "function" and status == "pass" and isinstance(test, Mapping) and "expected" in test
-    ):
-        mismatch = value_mismatch(rec.get("value"), test["expected"], test.get("atol"))
-        if mismatch:
-            status, message = "fail", mismatch
     if status not in ("pass", "fail", "timeout", "error"):
         status, message = "error", f"unknown status {status!r}"
-    return TestOutcome(status, message, duration)  # type: ignore[arg-type]
+    return TestOutcome(status, message, float(rec.get("duration_s", 0.0)))  # type: ignore[arg-type]
 
 
 class PooledSandbox:
@@ -218,7 +232,7 @@ class PooledSandbox:
             self.workdir, scratch=self.scratch, calls=plan.calls, options=options,
         )  # fmt: skip
         records = await self.pool.run(job)
-        inside = to_report(plan.inside, kind, records).outcomes
+        inside = to_report(len(plan.inside), records).outcomes
         outcomes = to_call_outcomes(len(plan.calls), records, base=len(plan.inside))
         return TestReport(tuple(assemble(plan, inside, outcomes)))
 

@@ -21,6 +21,7 @@ before, and is counted by `count_unsplittable`):
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 from collections.abc import Mapping, Sequence
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pat_graph.sandbox.base import Call, CallOutcome, ProblemKind, Test, TestOutcome
-from pat_graph.sandbox.compare import decode_value, stdio_mismatch, values_equal
+from pat_graph.sandbox.compare import decode_value, safe_repr, stdio_mismatch, values_equal
+from pat_graph.sandbox.harness.plain import _plain, _Suspect
 
 Op = Literal[
     "eq", "ne", "in", "not_in", "truthy", "falsy", "is", "is_not", "close", "abs_lt", "abs_le",
@@ -311,11 +313,33 @@ def split_source(source: str) -> SplitTest | None:
         return None
     calls: list[Call] = []
     for expr, _check in parts:
-        call: dict[str, Any] = {"src": ast.unparse(expr)}
-        if setup:
-            call["setup"] = "\n".join(setup)
+        call = direct_call(expr)
+        if call is None:
+            return None
         calls.append(call)
     return SplitTest(tuple(calls), tuple(check for _, check in parts))
+
+
+def direct_call(expr: ast.expr) -> dict[str, Any] | None:
+    """`name(literal, ..., key=literal)` as a call the sandbox answers by name with plain
+    arguments; None for anything else. Nothing but the candidate's function runs inside: a
+    `sorted(f(x))` or `math.fabs(f(x))` evaluated there would use whatever `sorted` or `math`
+    the candidate left in its namespace, so such tests run against a proxy instead."""
+    if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+        return None
+    if hasattr(builtins, expr.func.id):
+        return None  # `sum([1, 2])` is the test's own call, not the candidate's
+    if any(isinstance(a, ast.Starred) for a in expr.args) or any(
+        k.arg is None for k in expr.keywords
+    ):
+        return None
+    try:
+        args = tuple(parse_literal(a) for a in expr.args)
+        kwargs = {str(k.arg): parse_literal(k.value) for k in expr.keywords}
+        argv = _plain((args, kwargs))
+    except (NotLiteral, _Suspect, RecursionError):
+        return None
+    return {"fn": expr.func.id, "argv": argv}
 
 
 def _segment(source: str, node: ast.stmt) -> str:
@@ -370,13 +394,18 @@ def check_output(check: Check, outcome: CallOutcome) -> TestOutcome:
         got = decode_value(outcome.value)
     except (ValueError, TypeError, KeyError, IndexError):
         return TestOutcome("error", "the sandbox returned a malformed value", outcome.duration_s)
-    if _holds(check, got):
+    try:
+        holds = _holds(check, got)
+    except Exception as exc:  # e.g. OverflowError comparing a huge int with a float
+        why = f"the value cannot be compared: {type(exc).__name__} (got {safe_repr(got, _SHOW)})"
+        return TestOutcome("fail", why, outcome.duration_s)
+    if holds:
         return TestOutcome("pass", "", outcome.duration_s)
     where = f" at {check.source}" if check.source not in ("call", "") else ""
     if check.op in ("eq", "in", "close", "abs_lt", "abs_le") and check.source == "call":
-        message = f"expected {_clip(repr(check.expected))}, got {_clip(repr(got))}"
+        message = f"expected {safe_repr(check.expected, _SHOW)}, got {safe_repr(got, _SHOW)}"
     else:
-        message = f"AssertionError{where} (got {_clip(repr(got))})"
+        message = f"AssertionError{where} (got {safe_repr(got, _SHOW)})"
     return TestOutcome("fail", message, outcome.duration_s)
 
 
@@ -414,10 +443,6 @@ def _holds(check: Check, got: Any) -> bool:
         diff = abs(got - exp)
         return diff < (check.atol or 0) if op == "abs_lt" else diff <= (check.atol or 0)
     return False
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,18 @@ _live: set[Worker] = set()
 _live_lock = threading.Lock()
 
 
+def job_payload(job: Mapping[str, Any]) -> bytes:
+    """A job as the harness reads it: a header line (the lengths of the job and of its tests, its
+    id, how many records it answers with), the job without its tests, then the tests. The
+    harness itself reads only the header; the candidate's runner reads the job, and the tests
+    only once every process that will run candidate code has been forked (harness/job.py)."""
+    tests = list(job.get("tests") or ())
+    body = json.dumps({**job, "tests": [], "n_tests": len(tests)}).encode()
+    extra = json.dumps({"tests": tests}).encode() if tests else b""
+    n = len(tests) + len(job.get("calls") or ())
+    return f"{len(body)} {len(extra)} {int(job['id'])} {n}\n".encode() + body + extra
+
+
 class Worker:
     """A long-lived harness process (in bwrap or not) verifying one candidate at a time."""
 
@@ -73,6 +85,7 @@ class Worker:
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(self.token.encode() + b"\n")
         self.proc.stdin.flush()
+        self.spare = {self.proc.pid}  # harness processes that outlive a candidate
         self._buf = bytearray()
         self._scanned = 0  # bytes of _buf already searched for a newline
         self.alive = True
@@ -82,12 +95,13 @@ class Worker:
     def run(self, job: dict[str, Any]) -> dict[int, dict[str, Any]]:
         """Send one job and collect its verdicts; on the wall-clock limit the worker is killed."""
         assert self.proc.stdin and self.proc.stdout
-        wall = _START_SLACK_S + len(job["tests"]) * (job["timeout_s"] + 1.0)
+        tests_wall = len(job["tests"]) * (job["timeout_s"] + 1.0)
+        wall = _START_SLACK_S + float(job.get("tests_wall_s", tests_wall))
         wall += float(job.get("calls_wall_s", 0.0))  # call mode (runner.build_job) adds its own
-        payload = json.dumps(job).encode()
+        payload = job_payload(job)
         records: dict[int, dict[str, Any]] = {}
         try:
-            self.proc.stdin.write(f"{len(payload)}\n".encode() + payload)
+            self.proc.stdin.write(payload)
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.kill()
@@ -111,6 +125,11 @@ class Worker:
             ):
                 continue
             if rec.get("done"):
+                # The harness's own long-lived processes (its clean template), which killing
+                # the candidate's leftovers must spare.
+                spare = rec.get("spare")
+                if isinstance(spare, list):
+                    self.spare = {self.proc.pid, *(p for p in spare if type(p) is int and p > 1)}
                 break
             if isinstance(rec.get("i"), int):
                 records.setdefault(rec["i"], rec)

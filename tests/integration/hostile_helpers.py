@@ -4,7 +4,10 @@ correct candidate has succeeded too)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -40,3 +43,20 @@ async def attack_fails(box: Sandbox, code: str, test: str = TEST, timeout_s: flo
     assert not report.passed, f"attack succeeded: {report}"
     await assert_honest_passes(box)
     return report.outcomes[0].message
+
+
+@contextlib.contextmanager
+def jobs_sent(box: BwrapSandbox) -> Iterator[list[str]]:
+    """Every job the box's pool receives, as JSON text, while the block runs (a spy)."""
+    seen: list[str] = []
+    real_run = box.pool.run
+
+    async def spy(job):  # type: ignore[no-untyped-def]
+        seen.append(json.dumps(job))
+        return await real_run(job)
+
+    box.pool.run = spy  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        box.pool.run = real_run  # type: ignore[method-assign]

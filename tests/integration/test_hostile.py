@@ -172,7 +172,8 @@ def _leftovers(marker: str, box: Sandbox) -> list[int]:
     """Processes carrying the marker, plus anything under a worker beyond its own harness."""
     table = _process_table()
     found = [pid for pid, (_, cmd) in table.items() if marker.encode() in cmd]
-    expected_depth = 2 if box.name == "bwrap" else 0  # bwrap -> bwrap init -> harness
+    # bwrap -> bwrap init -> harness -> its clean template (issue 19); process: the template
+    expected_depth = 3 if box.name == "bwrap" else 1
     for root in box.pool.pids():  # type: ignore[attr-defined]
         tree, frontier = [], [root]
         while frontier:

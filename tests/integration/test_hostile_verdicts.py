@@ -20,6 +20,7 @@ import pytest
 from pat_graph.benchmarks import load_benchmark
 from pat_graph.benchmarks.judge import judge
 from pat_graph.sandbox import BwrapSandbox, bwrap_available
+from tests.integration.hostile_helpers import jobs_sent
 
 pytestmark = [
     pytest.mark.integration,
@@ -211,23 +212,13 @@ async def test_attack_on_split_function_tests_fails(box: BwrapSandbox, name: str
 
 async def test_expected_values_never_enter_the_job(box: BwrapSandbox) -> None:
     """The payload the worker receives holds the inputs only (spy on the pool)."""
-    seen: list[str] = []
-    real_run = box.pool.run
-
-    async def spy(job):  # type: ignore[no-untyped-def]
-        seen.append(json.dumps(job))
-        return await real_run(job)
-
-    box.pool.run = spy  # type: ignore[method-assign]
-    try:
+    with jobs_sent(box) as seen:
         stdio = [{"input": "1\n", "output": MARK + "\n"}]
         await box.run_tests("def f(x):\n    return x\n", FUNCTION_TESTS, entry_point="f")
         await box.run_tests("print(input())", stdio, kind="stdio")
-    finally:
-        box.pool.run = real_run  # type: ignore[method-assign]
     assert len(seen) == 2
     assert all(MARK not in job and str(NUMBER) not in job for job in seen)
-    assert "f(1)" in seen[0] and "1\\n" in seen[1]  # positive control: the inputs did go in
+    assert '"fn": "f"' in seen[0] and "1\\n" in seen[1]  # positive control: inputs went in
 
 
 async def test_gc_search_for_expected_stdout_fails(box: BwrapSandbox) -> None:

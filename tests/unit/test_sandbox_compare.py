@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pat_graph.sandbox.compare import decode_value, stdio_mismatch, value_mismatch, values_equal
+from pat_graph.sandbox.compare import (
+    decode_value,
+    safe_repr,
+    stdio_mismatch,
+    value_mismatch,
+    values_equal,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +97,56 @@ def test_stdio_mismatch_messages_are_short_and_specific() -> None:
     assert msg is not None and msg.startswith("expected 2 lines, got 1")
     long = stdio_mismatch("x" * 1000, "y")
     assert long is not None and len(long) < 300
+
+
+@pytest.mark.parametrize(
+    ("got", "expected"),
+    [
+        ({True: "a"}, {1: "a"}),  # issue 19, class 5: a bool key is not the int it equals
+        ({1: "a"}, {True: "a"}),
+        ({True}, {1}),
+        ({False, 2}, {0, 2}),
+        (frozenset({(1, True)}), frozenset({(1, 1)})),  # nested in a set element
+        ({"k": {True: 1}}, {"k": {1: 1}}),  # nested in a dict value
+        ({(True, 2): "x"}, {(1, 2): "x"}),  # inside a tuple key
+        ([True, 2], [1, 2]),  # list elements where the expected uses ints
+        ((1, False), (1, 0)),
+    ],
+)
+def test_bools_are_never_the_ints_they_equal(got: object, expected: object) -> None:
+    assert values_equal(got, expected) is False
+    assert values_equal(expected, expected) is True  # control: the same value still equals
+
+
+def test_numbers_in_keys_keep_python_equality() -> None:
+    assert values_equal({1.0: "a"}, {1: "a"}) is True  # as EvalPlus's ==
+    assert values_equal({1, 2.0}, {1, 2}) is True
+
+
+@pytest.mark.parametrize(
+    ("got", "expected", "ok"),
+    [
+        ("124999998.9999999999", "124999999", False),  # rounds to it as a float
+        ("124999999.0", "124999999", True),
+        ("3.0", "3", True),
+        ("3.0000001", "3", False),
+        ("1e3", "1000", True),
+        ("1e99999999", "1", False),
+        ("-0.0", "0", True),
+    ],
+)
+def test_integer_expected_on_stdio_is_compared_exactly(got: str, expected: str, ok: bool) -> None:
+    assert (stdio_mismatch(got + "\n", expected + "\n") is None) is ok
+
+
+def test_messages_never_raise_on_huge_or_hostile_values() -> None:
+    huge = 10**5000
+    message = value_mismatch(huge, 1)
+    assert message is not None and "bits" in message and len(message) < 300
+    assert len(safe_repr(list(range(100_000)))) <= 120
+
+    class Bad:
+        def __repr__(self) -> str:
+            raise RuntimeError("no")
+
+    assert "cannot be shown" in safe_repr(Bad())

@@ -95,3 +95,20 @@ def test_lines_are_split_without_rescanning(monkeypatch):
     assert got == [line[:-1] for line in lines]
     assert fake._next_line(fd, time.monotonic() + 10) is None  # end of stream
     os.close(fd)
+
+
+def test_seccomp_program_jumps_land_on_its_returns() -> None:
+    """Issue 19, class 6: every jump of the filter lands on one of its four return instructions
+    or the next instruction, and an unknown architecture gets no program (the docs say so)."""
+    from pat_graph.sandbox.harness import seccomp
+
+    for machine in ("x86_64", "aarch64"):
+        prog = seccomp.program(machine)
+        assert prog is not None
+        rets = {i for i, ins in enumerate(prog) if ins[0] == 0x06}
+        assert len(rets) == 4 and max(rets) == len(prog) - 1
+        for pc, (code, jt, jf, _k) in enumerate(prog):
+            if code in (0x15, 0x35, 0x45):
+                for off in (jt, jf):
+                    assert off == 0 or pc + 1 + off in rets
+    assert seccomp.program("riscv64") is None

@@ -9,7 +9,9 @@ dir under tmp_path.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import itertools
 import os
 import types
 from pathlib import Path
@@ -24,12 +26,19 @@ _DESTRUCTIVE = (
 )  # fmt: skip
 
 
+_loaded = itertools.count()
+
+
 def _harness() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("pat_harness_under_test", HARNESS)
+    """A fresh copy of the harness's wipe module, loaded the way the sandbox loads it (by path,
+    through the harness's own __main__.py), under a name of its own each time."""
+    spec = importlib.util.spec_from_file_location("pat_harness_boot_under_test", HARNESS)
     assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    boot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(boot)
+    name = f"pat_harness_under_test_{next(_loaded)}"
+    boot._load_package(name)
+    return importlib.import_module(f"{name}.wipe")
 
 
 class _Tripwire:
