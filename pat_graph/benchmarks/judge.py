@@ -18,6 +18,9 @@ from typing import Any
 from pat_graph.benchmarks.harness import judge_tier, tier_calls, tier_timeout
 from pat_graph.benchmarks.reference import reference_outputs
 from pat_graph.benchmarks.types import Task
+from pat_graph.benchmarks.xcodeeval import judge_codeforces
+from pat_graph.errors import BenchmarkError
+from pat_graph.program.preamble import with_default_imports
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, Sandbox, Test, TestReport
 from pat_graph.sandbox.runner import CallOptions, PooledSandbox
 from pat_graph.sandbox.split import NotLiteral, parse_literal, split_source
@@ -126,6 +129,11 @@ async def _judge_check(task: Task, program: str, sandbox: Sandbox | None) -> Ver
     tests: list[Test] = list(task.hidden_tests)
     timeout_s = max(DEFAULT_TIMEOUT_S, CHECK_TIMEOUT_S if task.dataset == "humaneval" else 0)
     options = CallOptions(stop_on_error=True)
+    if task.judge_imports:
+        program = with_default_imports(program)
+    if task.time_limit_s is not None:  # the benchmark's own limit for all its tests together
+        timeout_s = task.time_limit_s
+        options = CallOptions(stop_on_error=True, budget_s=task.time_limit_s)
     if task.dataset == "humaneval" and len(tests) == 1 and isinstance(tests[0], str):
         asserts = humaneval_asserts(tests[0], task.problem.entry_point)
         if asserts:
@@ -201,4 +209,18 @@ async def judge(task: Task, program: str, *, sandbox: Sandbox | None = None) -> 
     """Base and plus verdicts for one whole program (prompt included) on one task."""
     if task.mode == "differential":
         return await _judge_differential(task, program, sandbox)
-    return await _judge_check(task, program, sandbox)
+    if task.mode == "codeforces":
+        passed, why = await judge_codeforces(task, program, sandbox=_box(sandbox))
+        return Verdict(passed, None, {"base": [{"status": "pass" if passed else "fail",
+                                                "message": why}]})  # fmt: skip
+    verdict = await _judge_check(task, program, sandbox)
+    if task.plus_inputs is None:
+        return verdict
+    # Base from the task's own tests (mbpp-pat), plus from EvalPlus's base and plus inputs.
+    if not verdict.base:
+        return Verdict(False, False, {**verdict.details, "plus": "skipped: base failed"})
+    try:
+        evalplus = await _judge_differential(task, program, sandbox)
+    except BenchmarkError as exc:  # the reference could not run: base still stands
+        return Verdict(True, False, {**verdict.details, "plus": f"cannot be judged: {exc}"})
+    return Verdict(True, bool(evalplus.plus), {**verdict.details, "evalplus": evalplus.details})
