@@ -109,5 +109,16 @@ def _parser() -> argparse.ArgumentParser:
     xp.add_argument("--db", default=DEFAULT_DB)
     xp.add_argument("--run", action="append", dest="runs", help="run name (repeatable)")
     xp.add_argument("--out", required=True, metavar="DIR")
+    _reproduction_flags(run, ev, wk)
     return p
+
+
+def _reproduction_flags(
+    run: argparse.ArgumentParser, ev: argparse.ArgumentParser, wk: argparse.ArgumentParser
+) -> None:
+    """Issue 20 (docs/reproduce.md): the user's copy of a benchmark pat-graph does not ship, and
+    the PaT authors' own prompt text."""
+    data_help = "folder with the user's copy of the benchmark's files (xcodeeval)"
+    for sub in (run, ev, wk):
+        sub.add_argument("--data", metavar="DIR", help=data_help)
 

@@ -48,7 +48,7 @@ async def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1 (got {args.concurrency})")
-    benchmark = _load_benchmark(args.benchmark)
+    benchmark = _load_benchmark(args.benchmark, getattr(args, "data", None))
     result: Any = evaluate_samples(
         benchmark, load_samples(args.samples), concurrency=args.concurrency
     )

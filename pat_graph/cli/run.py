@@ -59,7 +59,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     # A wrong --db fails now, not after the sandbox and server checks (and creates nothing).
     if not is_postgres_url(args.db) and check_db_path(args.db).exists():
         await (await open_db(args.db, create=False)).close()
-    benchmark = _load_benchmark(args.benchmark)
+    benchmark = _load_benchmark(args.benchmark, args.data)
     tasks = list(benchmark.tasks)
     if args.task:
         by_id = benchmark.by_id()

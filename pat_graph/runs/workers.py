@@ -81,7 +81,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
                 "Start it with `pat-graph run ... --db` first"
             )
     try:
-        benchmark = _load_benchmark(record.benchmark)
+        benchmark = _load_benchmark(record.benchmark, getattr(args, "data", None))
     except ConfigError as exc:
         raise ConfigError(
             f"run {record.name!r} uses benchmark {record.benchmark!r}, which this machine cannot "
@@ -145,6 +145,8 @@ def worker_command(args: argparse.Namespace) -> list[str]:
            str(args.max_concurrency), "--sandbox", args.sandbox, "--no-progress"]  # fmt: skip
     if args.config:
         cmd += ["--config", str(args.config)]
+    if getattr(args, "data", None):
+        cmd += ["--data", str(args.data)]
     return cmd
 
 
