@@ -121,4 +121,9 @@ def _reproduction_flags(
     data_help = "folder with the user's copy of the benchmark's files (xcodeeval)"
     for sub in (run, ev, wk):
         sub.add_argument("--data", metavar="DIR", help=data_help)
+    run.add_argument(
+        "--prompts-from", metavar="DIR",
+        help="a local checkout of the PaT (or FunCoder) repository: its prompt modules are "
+        "parsed, never run, and their text is used verbatim (docs/fidelity.md)",
+    )  # fmt: skip
 

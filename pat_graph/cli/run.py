@@ -53,6 +53,13 @@ async def _cmd_run(args: argparse.Namespace) -> int:
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
+    if getattr(args, "prompts_from", None):  # issue 20: read (never run) their prompt modules now
+        from pathlib import Path
+
+        from pat_graph.graph.prompts import load_author_prompts
+
+        budgets["prompts_from"] = str(Path(args.prompts_from).expanduser().resolve())
+        load_author_prompts(budgets["prompts_from"])
     from pat_graph.runs.pgstore import is_postgres_url
     from pat_graph.runs.store import check_db_path, open_db
 
