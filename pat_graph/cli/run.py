@@ -34,7 +34,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
     if getattr(args, "seeds", None):
         return await _cmd_run_seeds(args)
 
-    from pat_graph.models.config import read_config
+    from pat_graph.models.config import read_config, with_max_tokens_floor
     from pat_graph.runs.research import ResearchOptions
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.sandbox import get_sandbox
@@ -60,6 +60,9 @@ async def _cmd_run(args: argparse.Namespace) -> int:
 
         budgets["prompts_from"] = str(Path(args.prompts_from).expanduser().resolve())
         load_author_prompts(budgets["prompts_from"])
+    from pat_graph.graph.budgets import budgets_for
+
+    floor = budgets_for(args.policy, budgets).max_tokens_floor
     from pat_graph.runs.pgstore import is_postgres_url
     from pat_graph.runs.store import check_db_path, open_db
 
@@ -90,7 +93,7 @@ async def _cmd_run(args: argparse.Namespace) -> int:
                 f"Define it as [models.{name}] in pat.toml (or pass --config); "
                 f"{config.describe()}"
             )
-        chosen[role] = specs[name]
+        chosen[role] = with_max_tokens_floor(specs[name], floor)
     if config.ignored:  # after the lookup: an unknown model's error already says this
         print(f"warning: {config.describe()}", file=sys.stderr)
     from pat_graph.models.config import resolve_api_key

@@ -78,6 +78,7 @@ class Budgets:
     prompt_style: str = "paper"  # the authors' prompt structure, or pat-graph's short prompts
     few_shot_role: str = "system"  # example turns as system messages named user/assistant
     prompts_from: str | None = None  # a checkout of the authors' repo: their text verbatim
+    max_tokens_floor: int = 8192  # at least this many output tokens unless the config sets some
     max_problem_cost_usd: float | None = None  # issue 14: a problem's real spend cap (USD)
     # --- F2: FunCoder / CodeT knobs (keep this block intact) ---
     # FunCoder / CodeT (docs/fidelity.md, Baselines): FunCoder's released HumanEval/MBPP settings.
@@ -107,6 +108,7 @@ class Budgets:
             "min_trial_samples": self.min_trial_samples >= 1,
             "trial_requests": self.trial_requests >= 1,
             "trial_attempts": self.trial_attempts >= 1,
+            "max_tokens_floor": self.max_tokens_floor >= 0,
             **self._funcoder_checks(),
         }
         checks.update({name: getattr(self, name) in allowed for name, allowed in _CHOICES.items()})

@@ -21,7 +21,7 @@ import asyncio
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -64,6 +64,7 @@ class ModelSpec:
     context_window: int | None = None
     stop: tuple[str, ...] = ()
     cached_input_price: float | None = None  # USD per 1M cached prompt tokens; None: input price
+    max_tokens_set: bool = False  # the config gave max_tokens (a profile's floor then yields)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.input_price + output_tokens * self.output_price) / 1e6
@@ -81,6 +82,7 @@ LOCAL_SPEC = ModelSpec(
     output_price=0.0,
     api="completion",
     max_tokens=384,
+    max_tokens_set=True,  # the embedded model's context is 4096 tokens
     timeout=600.0,
     max_retries=1,
     context_window=4096,
@@ -232,6 +234,7 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         api_key_env=key_env,
         api=api,
         max_tokens=max_tokens,
+        max_tokens_set="max_tokens" in table,
         timeout=float(timeout),
         max_retries=retries,
         context_window=window,
@@ -250,6 +253,15 @@ def _integer(value: object, *, minimum: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         return None
     return value
+
+
+def with_max_tokens_floor(spec: ModelSpec, floor: int) -> ModelSpec:
+    """The spec sending at least `floor` output tokens, unless its config set `max_tokens`
+    (issue 20: the paper's models answered with 8192 tokens or more; a truncated answer loses
+    its closing fence and is thrown away)."""
+    if spec.max_tokens_set or spec.max_tokens >= floor:
+        return spec
+    return replace(spec, max_tokens=floor)
 
 
 def resolve_api_key(spec: ModelSpec) -> str:

@@ -56,7 +56,7 @@ def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """`pat-graph worker --db URL --run NAME`: solve the run's unclaimed problems until none is
     left, alongside any other workers."""
-    from pat_graph.models.config import read_config, resolve_api_key
+    from pat_graph.models.config import read_config, resolve_api_key, with_max_tokens_floor
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
@@ -97,7 +97,11 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     roles = {"generator": record.generator}
     if record.planner is not None:
         roles["planner"] = record.planner
-    chosen = {role: _spec_for(role, rec, config) for role, rec in roles.items()}
+    floor = int(record.budgets.get("max_tokens_floor") or 0)  # as `run` applied it
+    chosen = {
+        role: with_max_tokens_floor(_spec_for(role, rec, config), floor)
+        for role, rec in roles.items()
+    }
     diffs = [d for role, rec in roles.items() for d in model_differences(role, rec, chosen[role])]
     if diffs:
         raise ConfigError(
