@@ -84,6 +84,10 @@ def test_decomposing_shows_two_leaves_and_stubs_raise_not_implemented() -> None:
         stubs = [a.count("raise NotImplementedError()") for a in answers]
         assert stubs == [2, 1, 0, 0], name  # 2 helpers, then 1 more, then two leaves
         assert "raise NotImplementedError()" in str(messages[-1].content)  # the statement's stub
+    # the planner's parser reads the helpers from an answer that reasons first
+    first_answer = str(pairs(every_request(PAPER)["plan"])[0][1].content)
+    plan = codeparse.parse_plan(first_answer, "mean_of_palindromes", None, set(), "trial")
+    assert plan is not None and [s.name for s in plan.stubs] == ["palindromic", "average"]
     plan_system = str(every_request(PAPER)["plan"][0].content)
     divide_system = str(every_request(PAPER)["divide"][0].content)
     assert "Decomposition is mandatory" in plan_system and "failed" in plan_system

@@ -61,8 +61,11 @@ def test_requests_carry_the_floor_and_report_shows_no_think(
             config.write_text(config.read_text() + f"max_tokens = {own}\n")
         assert main(_run("r", "--profile", profile)) == 0
         assert stub.requests and _limits(stub) == {sent}
-        system = stub.requests[0].body["messages"][0]["content"]
-        assert system.startswith("/no_think") == (profile == "paper")
+        first, shot = stub.requests[0].body["messages"][:2]
+        assert first["content"].startswith("/no_think") == (profile == "paper")
+        # on the wire, the paper profile's example turns are system messages named "user"
+        wanted = {"role": "system", "name": "user"} if profile == "paper" else {"role": "user"}
+        assert {k: shot[k] for k in ("role", "name") if k in shot} == wanted
     capsys.readouterr()
     assert main(["report", "--json"]) == 0
     [summary] = json.loads(capsys.readouterr().out)
