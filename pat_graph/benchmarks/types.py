@@ -44,8 +44,9 @@ class Task:
     data_hash: str = ""
     # Corrections to the statement's examples (benchmarks/patches.py); the judge never uses them.
     statement_patches: tuple[StatementPatch, ...] = ()
-    # How a "check" task's hidden tests run when its benchmark's own judge says so (mbpp-pat: the
-    # PaT authors' MBPP judge, all asserts within 2.5 s after the default import block).
+    # The benchmark's own judge settings: the default import block before the program, and a time
+    # limit: for a "check" task all hidden tests together (mbpp-pat: the PaT authors' MBPP judge,
+    # 2.5 s), for a "codeforces" task each test (the problem's limit).
     time_limit_s: float | None = None
     judge_imports: bool = False
     # Difficulty rating (xCodeEval's Codeforces rating); `report` groups Pass@1 by it.

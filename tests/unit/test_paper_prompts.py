@@ -217,8 +217,21 @@ def test_a_folder_that_is_not_their_layout_is_refused(tmp_path: Path) -> None:
 
 
 def test_prompts_from_reaches_the_cli(tmp_path: Path, monkeypatch, capsys: Any) -> None:
+    from tests.support.fake_server import GatedStub, write_benchmark, write_config
+
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "b.jsonl").write_text("")
-    args = ["run", "--benchmark", "b.jsonl", "--generator", "g", "--run", "r"]
+    write_benchmark(tmp_path / "b.jsonl", 1)
+    args = ["run", "--benchmark", "b.jsonl", "--generator", "fake", "--run", "r", "--no-progress",
+            "--sandbox", "process", "--policy", "standard"]  # fmt: skip
     assert main([*args, "--prompts-from", str(tmp_path)]) == 2
     assert "not a checkout of the authors' code" in capsys.readouterr().err
+    with GatedStub() as stub:
+        write_config(tmp_path / "pat.toml", stub.base_url)
+        assert main([*args, "--prompts-from", str(FIXTURE)]) == 0
+        [request] = stub.requests
+    messages = request.body["messages"]
+    assert messages[0]["content"] == "/no_think FIXTURE conquer system."
+    assert messages[-1]["content"].startswith("FIXTURE conquer request:")
+    capsys.readouterr()
+    assert main(["report", "--json"]) == 0
+    assert f'"prompts_from": "{FIXTURE}"' in capsys.readouterr().out
