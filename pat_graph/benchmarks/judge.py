@@ -129,8 +129,6 @@ async def _judge_check(task: Task, program: str, sandbox: Sandbox | None) -> Ver
     tests: list[Test] = list(task.hidden_tests)
     timeout_s = max(DEFAULT_TIMEOUT_S, CHECK_TIMEOUT_S if task.dataset == "humaneval" else 0)
     options = CallOptions(stop_on_error=True)
-    if task.judge_imports:
-        program = with_default_imports(program)
     if task.time_limit_s is not None:  # the benchmark's own limit for all its tests together
         timeout_s = task.time_limit_s
         options = CallOptions(stop_on_error=True, budget_s=task.time_limit_s)
@@ -207,6 +205,8 @@ async def _judge_differential(task: Task, program: str, sandbox: Sandbox | None)
 
 async def judge(task: Task, program: str, *, sandbox: Sandbox | None = None) -> Verdict:
     """Base and plus verdicts for one whole program (prompt included) on one task."""
+    if task.judge_imports:  # the benchmark's own judge puts the default import block first
+        program = with_default_imports(program)
     if task.mode == "differential":
         return await _judge_differential(task, program, sandbox)
     if task.mode == "codeforces":

@@ -32,7 +32,6 @@ from pat_graph.benchmarks.sampling import seeded_sample
 from pat_graph.benchmarks.types import Benchmark, Task
 from pat_graph.errors import BenchmarkError
 from pat_graph.problem import Problem
-from pat_graph.program.preamble import with_default_imports
 from pat_graph.program.stdio import with_entry_call
 from pat_graph.sandbox.base import CallOutcome, Sandbox
 from pat_graph.sandbox.runner import CallOptions, PooledSandbox
@@ -285,8 +284,6 @@ async def judge_codeforces(task: Task, program: str, *, sandbox: Sandbox) -> tup
     limit; the first test that fails decides (outputs compared here, on the host)."""
     limit = task.time_limit_s or DEFAULT_TIME_LIMIT_S
     code = with_entry_call(program, task.problem.entry_point or "main")
-    if task.judge_imports:
-        code = with_default_imports(code)
     tests = [t for t in task.hidden_tests if isinstance(t, Mapping)]
     calls = [{"input": str(t["input"]), "timeout_s": limit} for t in tests]
     extra: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from pat_graph.graph.prompts import paper, short
-from pat_graph.graph.prompts.authors import AuthorPrompts, load_author_prompts
+from pat_graph.graph.prompts.authors import AuthorPrompt, AuthorPrompts, load_author_prompts
 from pat_graph.graph.prompts.shared import (
     CALLS_TASK,
     CONQUER_TASK,
@@ -96,7 +96,9 @@ def _name(problem: dict[str, Any]) -> str:
     return problem.get("entry_point") or "main"
 
 
-def _authors(style: Style, request: str, problem: dict[str, Any] | None = None) -> Any:
+def _authors(
+    style: Style, request: str, problem: dict[str, Any] | None = None
+) -> AuthorPrompt | None:
     """The authors' prompt for `request`, when `--prompts-from` gave one that fits: their
     templates show a function, so a prose statement keeps pat-graph's prompt."""
     if style.authors is None:
@@ -108,7 +110,7 @@ def _authors(style: Style, request: str, problem: dict[str, Any] | None = None) 
     return style.authors.prompts.get(request)
 
 
-def _verbatim(style: Style, prompt: Any, values: dict[str, Any]) -> list[BaseMessage]:
+def _verbatim(style: Style, prompt: AuthorPrompt, values: dict[str, Any]) -> list[BaseMessage]:
     pairs = list(zip(prompt.shots[0::2], prompt.shots[1::2], strict=True))
     turns = few_shot([(q[1], a[1]) for q, a in pairs], style.as_system)
     return [
@@ -129,8 +131,8 @@ def _code_values(
     context = ""
     if problem.get("kind") != "stdio":
         context = codeparse.prompt_context(prompt, name)
-        fn_src = codeparse.function_source(stub, name)
-        stub = fn_src if context else stub
+        if context:  # imports and given helpers go above, as the authors' ancestors
+            stub = codeparse.function_source(stub, name)
     ancestors = codeparse.raise_in_stubs(str(problem.get("ancestors") or ""))
     before = [p.strip() for p in (ancestors, context, *above) if p and p.strip()]
     after = [p.strip() for p in below if p and p.strip()]
