@@ -12,7 +12,8 @@ the problem and the sample's index within its request:
 - medium: only samples 1, 4, 7, ... of a request are right (the first, greedy one is wrong);
 - hard: no direct sample is right, but a decomposition into one helper is, and helpers are always
   written right (PaT's planner and FunCoder's divide both decompose it).
-Test writers state correct expectations (asserts), or write calls where asked for calls.
+Test writers state correct expectations (asserts), or write calls where asked for calls; the
+example extractor (`example_parser = "llm"`, the paper profile) returns the docstring's example.
 
 Run: `.venv/bin/python benchmarks/policy_mix.py [--problems 20] [--profile paper]`.
 """
@@ -98,6 +99,8 @@ def _direct_right(name: str, index: int) -> bool:
 def reply(last: str, target: str, index: int) -> str:
     """The scripted answer to one sample of a pat-graph request (`index` within the request)."""
     k = addend(target.removesuffix(HELPER)) if target else 1
+    if last.startswith(prompts.EXAMPLES_TASK):  # the docstring's example, extracted
+        return fenced(f"assert {target}(1) == {1 + k}")
     if last.startswith(prompts.INPUTS_TASK):
         return fenced(f"{target}(1)\n{target}(2)\n{target}(-3)")
     if last.startswith(prompts.TESTS_TASK):

@@ -17,6 +17,9 @@ from typing import Any
 from pat_graph.benchmarks.harness import judge_tier, tier_calls, tier_timeout
 from pat_graph.benchmarks.reference import reference_outputs
 from pat_graph.benchmarks.types import Task
+from pat_graph.benchmarks.xcodeeval import judge_codeforces
+from pat_graph.errors import BenchmarkError
+from pat_graph.program.preamble import with_default_imports
 from pat_graph.sandbox.base import DEFAULT_TIMEOUT_S, Sandbox, Test, TestOutcome, TestReport
 from pat_graph.sandbox.proxy import run_proxied
 from pat_graph.sandbox.runner import CallOptions, PooledSandbox
@@ -55,6 +58,8 @@ async def _judge_check(task: Task, program: str, sandbox: Sandbox | None) -> Ver
     and are compared here (sandbox/split.py)."""
     tests: list[Test] = list(task.hidden_tests)
     timeout_s = max(DEFAULT_TIMEOUT_S, CHECK_TIMEOUT_S if task.dataset == "humaneval" else 0)
+    if task.time_limit_s is not None:  # the benchmark's own limit for all its tests together
+        timeout_s = task.time_limit_s
     box = _box(sandbox)
     entry = task.problem.entry_point or None
     outcomes: list[TestOutcome | None] = [None] * len(tests)
@@ -69,7 +74,8 @@ async def _judge_check(task: Task, program: str, sandbox: Sandbox | None) -> Ver
     rest = [i for i, o in enumerate(outcomes) if o is None]
     if rest:
         pooled = isinstance(box, PooledSandbox)
-        extra = {"options": CallOptions(stop_on_error=True)} if pooled else {}
+        budget = {"budget_s": task.time_limit_s} if task.time_limit_s is not None else {}
+        extra = {"options": CallOptions(stop_on_error=True, **budget)} if pooled else {}
         report = await box.run_tests(
             program, [tests[i] for i in rest], kind=task.problem.kind, timeout_s=timeout_s,
             entry_point=entry, **extra,
@@ -136,6 +142,22 @@ async def _judge_differential(task: Task, program: str, sandbox: Sandbox | None)
 
 async def judge(task: Task, program: str, *, sandbox: Sandbox | None = None) -> Verdict:
     """Base and plus verdicts for one whole program (prompt included) on one task."""
+    if task.judge_imports:  # the benchmark's own judge puts the default import block first
+        program = with_default_imports(program)
     if task.mode == "differential":
         return await _judge_differential(task, program, sandbox)
-    return await _judge_check(task, program, sandbox)
+    if task.mode == "codeforces":
+        passed, why = await judge_codeforces(task, program, sandbox=_box(sandbox))
+        return Verdict(passed, None, {"base": [{"status": "pass" if passed else "fail",
+                                                "message": why}]})  # fmt: skip
+    verdict = await _judge_check(task, program, sandbox)
+    if task.plus_inputs is None:
+        return verdict
+    # Base from the task's own tests (mbpp-pat), plus from EvalPlus's base and plus inputs.
+    if not verdict.base:
+        return Verdict(False, False, {**verdict.details, "plus": "skipped: base failed"})
+    try:
+        evalplus = await _judge_differential(task, program, sandbox)
+    except BenchmarkError as exc:  # the reference could not run: base still stands
+        return Verdict(True, False, {**verdict.details, "plus": f"cannot be judged: {exc}"})
+    return Verdict(True, bool(evalplus.plus), {**verdict.details, "evalplus": evalplus.details})

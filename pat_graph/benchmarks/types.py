@@ -16,10 +16,14 @@ from pat_graph.sandbox.base import Test
 # How the judge decides a verdict:
 # - "check":        hidden tests are sandbox tests (source strings, call dicts or stdio pairs).
 # - "differential": EvalPlus style; compare against the canonical solution's outputs on inputs.
-JudgeMode = Literal["check", "differential"]
+# - "codeforces":   stdio programs judged as Codeforces does (benchmarks/xcodeeval.py): tokens
+#                   compared with any of the accepted outputs, per-test time limit, first failure.
+# A "check" task that also has plus inputs (mbpp-pat) is judged by its own asserts for base and by
+# EvalPlus's inputs for plus.
+JudgeMode = Literal["check", "differential", "codeforces"]
 
 # Which EvalPlus oracle family applies (special cases are keyed by entry point inside a family).
-Dataset = Literal["humaneval", "mbpp", "apps", "custom"]
+Dataset = Literal["humaneval", "mbpp", "apps", "xcodeeval", "custom"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,13 @@ class Task:
     data_hash: str = ""
     # Corrections to the statement's examples (benchmarks/patches.py); the judge never uses them.
     statement_patches: tuple[StatementPatch, ...] = ()
+    # The benchmark's own judge settings: the default import block before the program, and a time
+    # limit: for a "check" task all hidden tests together (mbpp-pat: the PaT authors' MBPP judge,
+    # 2.5 s), for a "codeforces" task each test (the problem's limit).
+    time_limit_s: float | None = None
+    judge_imports: bool = False
+    # Difficulty rating (xCodeEval's Codeforces rating); `report` groups Pass@1 by it.
+    rating: int | None = None
 
     @property
     def task_id(self) -> str:

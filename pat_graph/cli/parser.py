@@ -185,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     co = sub.add_parser("completion", help="print a shell completion script: bash or zsh")
     co.add_argument("shell", choices=("bash", "zsh"), help="the shell to complete in")
 
+    _reproduction_flags(run, ev, wk)
     p.description = describe_commands(p.description or "", sub)
     return p
 
@@ -200,3 +201,19 @@ def describe_commands(text: str, sub: argparse._SubParsersAction) -> str:
         + "\n".join(lines)
         + "\n\n`pat-graph COMMAND --help` shows a command's flags."
     )
+
+
+def _reproduction_flags(
+    run: argparse.ArgumentParser, ev: argparse.ArgumentParser, wk: argparse.ArgumentParser
+) -> None:
+    """Issue 20 (docs/reproduce.md): the user's copy of a benchmark pat-graph does not ship, and
+    the PaT authors' own prompt text."""
+    data_help = "folder with the user's copy of the benchmark's files (xcodeeval)"
+    for sub in (run, ev, wk):
+        sub.add_argument("--data", metavar="DIR", help=data_help)
+    run.add_argument(
+        "--prompts-from", metavar="DIR",
+        help="a local checkout of the PaT (or FunCoder) repository: its prompt modules are "
+        "parsed, never run, and their text is used verbatim (docs/fidelity.md)",
+    )  # fmt: skip
+

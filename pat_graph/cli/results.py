@@ -66,7 +66,7 @@ async def _cmd_evaluate(args: argparse.Namespace) -> int:
             args.results, purpose="an EvalPlus results file", ours=looks_like_results,
             force=args.force, protect=[args.samples], option="--results",
         )  # fmt: skip
-    benchmark = _load_benchmark(args.benchmark)
+    benchmark = _load_benchmark(args.benchmark, getattr(args, "data", None))
     evaluation = await judge_samples(
         benchmark, load_samples(args.samples), concurrency=args.concurrency,
         only_sampled=args.only_sampled, ks=ks,

@@ -48,7 +48,7 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
     import asyncio
 
     from pat_graph.graph.policies import PLANNING_POLICIES
-    from pat_graph.models.config import read_config
+    from pat_graph.models.config import read_config, with_max_tokens_floor
     from pat_graph.runs.research import ResearchOptions
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.store import check_run_name
@@ -75,6 +75,16 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
         raise ConfigError("--workers N does not combine with --replay, --pair-with or "
                           "--max-cost-usd yet; run them with one worker")  # fmt: skip
     budgets = _with_profile(_budgets(args.budget), args.profile)
+    if getattr(args, "prompts_from", None):  # issue 20: read (never run) their prompt modules now
+        from pathlib import Path
+
+        from pat_graph.graph.prompts import load_author_prompts
+
+        budgets["prompts_from"] = str(Path(args.prompts_from).expanduser().resolve())
+        load_author_prompts(budgets["prompts_from"])
+    from pat_graph.graph.budgets import budgets_for
+
+    floor = budgets_for(args.policy, budgets).max_tokens_floor
     from pat_graph.runs.pgstore import is_postgres_url
     from pat_graph.runs.store import check_db_path, check_writable, open_db
 
@@ -86,7 +96,7 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
         check_writable(db_file)  # a read-only file or folder, said plainly
         if db_file.exists():
             await (await open_db(args.db, create=False)).close()
-    benchmark = _load_benchmark(args.benchmark)
+    benchmark = _load_benchmark(args.benchmark, args.data)
     tasks = list(benchmark.tasks)
     if args.task:
         by_id = benchmark.by_id()
@@ -111,7 +121,7 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
                 f"Define it as [models.{name}] in pat.toml (or pass --config); "
                 f"{config.describe()}"
             )
-        chosen[role] = specs[name]
+        chosen[role] = with_max_tokens_floor(specs[name], floor)
     if config.ignored:  # after the lookup: an unknown model's error already says this
         print(f"warning: {config.describe()}", file=sys.stderr)
     for line in unpriced_warnings(chosen.values(), config, args.max_cost_usd):

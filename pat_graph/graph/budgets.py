@@ -33,7 +33,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "trial_tie_break": ("later", "earlier"),
     "helper_context": ("code", "statement"),
     "helper_bodies": ("trial", "keep"),
-    "example_parser": ("doctest",),
+    "example_parser": ("llm", "doctest"),
+    "prompt_style": ("paper", "short"),
+    "few_shot_role": ("system", "turns"),
 }
 
 
@@ -70,7 +72,13 @@ class Budgets:
     default_imports: bool = True  # every candidate and composition starts with the import block
     benchmark_patches: bool = True  # patched statement examples (HumanEval/47,115,116,148; MBPP+)
     no_think: bool = True  # "/no_think" starts every system prompt (Qwen3 answers without thinking)
-    example_parser: str = "doctest"  # statement examples parsed, not extracted by an LLM call
+    # issue 20: the root's statement examples as the authors extract them, by the generator
+    # (llm: T=test_temperature, up to test_retries requests) or parsed without a model (doctest)
+    example_parser: str = "llm"
+    prompt_style: str = "paper"  # the authors' prompt structure, or pat-graph's short prompts
+    few_shot_role: str = "system"  # example turns as system messages named user/assistant
+    prompts_from: str | None = None  # a checkout of the authors' repo: their text verbatim
+    max_tokens_floor: int = 8192  # at least this many output tokens unless the config sets some
     max_problem_cost_usd: float | None = None  # issue 14: a problem's real spend cap (USD)
     # --- F2: FunCoder / CodeT knobs (keep this block intact) ---
     # FunCoder / CodeT (docs/fidelity.md, Baselines): FunCoder's released HumanEval/MBPP settings.
@@ -102,6 +110,7 @@ class Budgets:
             "trial_attempts": self.trial_attempts >= 1,
             "max_problem_cost_usd": self.max_problem_cost_usd is None
             or self.max_problem_cost_usd > 0,
+            "max_tokens_floor": self.max_tokens_floor >= 0,
             **self._funcoder_checks(),
         }
         checks.update({name: getattr(self, name) in allowed for name, allowed in _CHOICES.items()})
@@ -164,6 +173,9 @@ PROFILES: dict[str, dict[str, Any]] = {
         "helper_context": "statement",
         "helper_bodies": "keep",
         "no_think": False,
+        "example_parser": "doctest",
+        "prompt_style": "short",
+        "few_shot_role": "turns",
     },
 }
 
@@ -178,7 +190,14 @@ def profile_values(profile: str) -> dict[str, Any]:
 POLICY_DEFAULTS: dict[str, dict[str, Any]] = {
     # One greedy generation checked against the statement's examples: the paper's cost unit.
     # Policy defaults apply in every profile.
-    "standard": {"n_samples": 1, "trial_temperature": 0.0, "generate_tests": False},
+    # Its check costs nothing: the examples are parsed, never extracted by a request (the
+    # authors' `vanilla` method has no tests at all; its one sample is the answer either way).
+    "standard": {
+        "n_samples": 1,
+        "trial_temperature": 0.0,
+        "generate_tests": False,
+        "example_parser": "doctest",
+    },
     "best-of-n": {},
     # FunCoder / CodeT: CodeT samples as many programs as FunCoder's N (FunCoder's own CodeT
     # setting); FunCoder's shipped depth limit is 6 (its nodes at depth >= 6 are never written).

@@ -1,8 +1,8 @@
 """A scripted chat model for tests (ours and users'): deterministic replies, honest usage.
 
 `ScriptedChatModel(respond)` calls `respond(purpose, messages)` for every sample, where purpose is
-"trial", "tests", "plan", "program", "divide", "conquer" or "inputs" (recognised from pat-graph's
-prompts) or "other". It honours
+"trial", "tests", "plan", "program", "divide", "conquer", "inputs" or "examples" (recognised from
+pat-graph's prompts) or "other". It honours
 `n`, reports usage once per request the way OpenAI-compatible servers do, and records every call.
 """
 
@@ -30,6 +30,7 @@ _PURPOSES = (
     (prompts.DIVIDE_TASK, "divide"),  # FunCoder (pbt)
     (prompts.CONQUER_TASK, "conquer"),
     (prompts.INPUTS_TASK, "inputs"),
+    (prompts.EXAMPLES_TASK, "examples"),  # example_parser = "llm"
 )
 
 

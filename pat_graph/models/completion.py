@@ -52,9 +52,12 @@ def render_transcript(messages: Sequence[BaseMessage]) -> tuple[str, str]:
     prefill = ""
     for index, message in enumerate(messages):
         text = _text(message)
-        if isinstance(message, SystemMessage):
+        # An example turn sent as a system message named "user"/"assistant" (the PaT authors'
+        # chat format) is that turn in a transcript, as their completion path renders it.
+        named = getattr(message, "name", None) if isinstance(message, SystemMessage) else None
+        if isinstance(message, SystemMessage) and named not in ("user", "assistant"):
             preamble.append(text.strip())
-        elif isinstance(message, AIMessage):
+        elif isinstance(message, AIMessage) or named == "assistant":
             if index == len(messages) - 1:
                 prefill = text
             else:

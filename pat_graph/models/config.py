@@ -28,7 +28,7 @@ import os
 import re
 import tomllib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -83,6 +83,7 @@ class ModelSpec:
     cached_input_price: float | None = None  # USD per 1M cached prompt tokens; None: input price
     rpm: int | None = None  # requests per minute at most (pat_graph.models.limits)
     tpm: int | None = None  # tokens per minute at most
+    max_tokens_set: bool = False  # the config gave max_tokens (a profile's floor then yields)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float | None:
         if self.input_price is None or self.output_price is None:
@@ -106,6 +107,7 @@ LOCAL_SPEC = ModelSpec(
     output_price=0.0,
     api="completion",
     max_tokens=384,
+    max_tokens_set=True,  # the embedded model's context is 4096 tokens
     timeout=600.0,
     max_retries=1,
     context_window=4096,
@@ -325,6 +327,7 @@ def _parse_spec(file: Path, name: str, table: dict[str, Any]) -> ModelSpec:
         api_key_env=key_env,
         api=api,
         max_tokens=max_tokens,
+        max_tokens_set="max_tokens" in table,
         timeout=float(timeout),
         max_retries=retries,
         context_window=window,
@@ -390,6 +393,15 @@ def key_env_of(spec: ModelSpec, base_url: str | None = None) -> str | None:
     if url is None or is_loopback(url):
         return None
     return DEFAULT_KEY_ENV
+
+
+def with_max_tokens_floor(spec: ModelSpec, floor: int) -> ModelSpec:
+    """The spec sending at least `floor` output tokens, unless its config set `max_tokens`
+    (issue 20: the paper's models answered with 8192 tokens or more; a truncated answer loses
+    its closing fence and is thrown away)."""
+    if spec.max_tokens_set or spec.max_tokens >= floor:
+        return spec
+    return replace(spec, max_tokens=floor)
 
 
 def resolve_api_key(spec: ModelSpec, base_url: str | None = None) -> str:

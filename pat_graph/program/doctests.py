@@ -1,7 +1,11 @@
-"""Public examples from a problem statement, turned into assert tests without an LLM.
+"""Public examples from a problem statement, turned into tests: parsed without a model
+(`example_parser = "doctest"`, `example_tests`), or read from the generator's answer when it
+extracted them (`example_parser = "llm"`, the authors' way: `extraction_view` is what it is shown,
+`parse_extracted` reads its answer).
 
-The examples a statement shows are the only tests the loop may take from the benchmark; parsing them
-deterministically makes them exact and free (the reference code paid an LLM to do this).
+The examples a statement shows are the only tests the loop may take from the benchmark; parsing
+them deterministically makes them exact and free, but finds nothing in prose ("for lst = [1,2,3]
+the output should be 14"), which the model turns into asserts.
 
 Only real examples become tests: a call of the entry point, with no names the statement does not
 define, whose expected value is a Python literal (or `true`/`false` spelled in lower case). Prose
@@ -16,7 +20,13 @@ import builtins
 import doctest
 import re
 
-from pat_graph.program.parse import find_function, parse_module
+from pat_graph.program.parse import (
+    fenced_blocks,
+    find_function,
+    function_source,
+    parse_module,
+    raise_in_stubs,
+)
 
 # Prose-style examples seen in HumanEval statements: `f(x) ➞ y`, `f(x) == y`, `f(x) => y`, ...
 _ARROW = re.compile(
@@ -165,3 +175,60 @@ def _is_float_literal(expr: ast.expr) -> bool:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub | ast.UAdd):
         expr = expr.operand
     return isinstance(expr, ast.Constant) and isinstance(expr.value, float)
+
+
+def extraction_view(prompt: str, entry_point: str, candidate: str | None = None) -> str:
+    """The function the extractor is shown: one candidate's function with the statement's
+    docstring put back (as the authors' code shows it), or the statement's stub."""
+    fn = find_function(prompt, entry_point)
+    docstring = (ast.get_docstring(fn, clean=False) or "") if fn is not None else ""
+    if candidate:
+        source = function_source(candidate, entry_point)
+        tree = parse_module(source)
+        node = tree.body[0] if tree is not None and tree.body else None
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and docstring:
+            doc = ast.Expr(ast.Constant(docstring))
+            body = node.body
+            has_doc = isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+            node.body = [doc, *body[1:]] if has_doc else [doc, *body]
+            return ast.unparse(node)
+        if node is not None:
+            return source
+    return raise_in_stubs(function_source(prompt, entry_point))
+
+
+def parse_extracted(text: str, entry_point: str) -> list[str]:
+    """The example tests in the extractor's answer: from its python blocks, every call of the
+    entry point standing alone (a test that passes when it does not raise) and every assert that
+    calls it; a line that does not parse loses only itself."""
+    tests: list[str] = []
+    for block in fenced_blocks(text):
+        tree = parse_module(block)
+        statements = tree.body if tree is not None else _line_statements(block)
+        for stmt in statements:
+            test = _example_statement(stmt, entry_point)
+            if test and test not in tests:
+                tests.append(test)
+    return tests
+
+
+def _line_statements(block: str) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for line in block.splitlines():
+        tree = parse_module(line.strip())
+        if tree is not None:
+            out += tree.body
+    return out
+
+
+def _example_statement(stmt: ast.stmt, entry_point: str) -> str | None:
+    if isinstance(stmt, ast.Assert) and _calls(stmt.test, entry_point):
+        return ast.unparse(ast.Assert(test=stmt.test, msg=None))
+    value = stmt.value if isinstance(stmt, ast.Expr) else None
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == entry_point
+    ):
+        return ast.unparse(value)
+    return None

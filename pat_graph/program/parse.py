@@ -164,6 +164,50 @@ def is_stub(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return True
 
 
+def raise_in_stubs(src: str) -> str:
+    """Every top-level stub with `raise NotImplementedError()` as its body, as the PaT and
+    FunCoder prompts show a function still to be written: a `pass` or `...` line becomes the
+    raise, a docstring-only stub gets it below the docstring. Unparsable source is unchanged."""
+    tree = parse_module(src)
+    if tree is None:
+        return src
+    lines = src.splitlines()
+    stubs = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and is_stub(n)
+    ]
+    for fn in reversed(stubs):  # bottom-up, so earlier line numbers stay valid
+        if any(isinstance(stmt, ast.Raise) for stmt in fn.body):
+            continue
+        first = fn.body[0]
+        indent = " " * first.col_offset if first.lineno > fn.lineno else " " * (fn.col_offset + 4)
+        fillers = [
+            stmt for stmt in fn.body
+            if isinstance(stmt, ast.Pass)
+            or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                and stmt.value.value is Ellipsis)
+        ]  # fmt: skip
+        if first.lineno == fn.lineno:  # `def f(): ...` on one line
+            lines[fn.lineno - 1] = lines[fn.lineno - 1][: first.col_offset].rstrip()
+            lines.insert(fn.lineno, f"{indent}raise NotImplementedError()")
+        elif fillers:
+            for stmt in reversed(fillers[1:]):
+                del lines[stmt.lineno - 1]
+            lines[fillers[0].lineno - 1] = f"{indent}raise NotImplementedError()"
+        else:
+            lines.insert(fn.end_lineno or fn.lineno, f"{indent}raise NotImplementedError()")
+    return "\n".join(lines) + ("\n" if src.endswith("\n") else "")
+
+
+def function_source(program: str, name: str) -> str:
+    """The source of the top-level function `name` in `program` (the whole program when it has
+    none): what a test writer is shown of one candidate."""
+    tree = parse_module(program)
+    fn = find_function(tree, name) if tree is not None else None
+    if fn is None:
+        return program
+    return ast.get_source_segment(program, fn) or program
+
+
 def header_of(src: str, fn: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     """`def name(args) -> ret:` plus the docstring, as the model wrote them."""
     lines = src.splitlines()

@@ -45,11 +45,44 @@ class Panel:
 
 
 @dataclass
+class RatingPanel:
+    """Pass@1 per rating bucket of each run on one benchmark with ratings (xCodeEval)."""
+
+    benchmark: str
+    buckets: list[str]
+    runs: list[str] = field(default_factory=list)
+    values: list[list[float | None]] = field(default_factory=list)  # [run][bucket], in [0, 1]
+
+
+@dataclass
 class PlotData:
     axis: str  # "relative", "cost" or "tokens"
     xlabel: str
     title: str
     panels: list[Panel]
+    ratings: list[RatingPanel] = field(default_factory=list)
+
+
+def rating_panels(runs: Sequence[Mapping[str, Any]]) -> list[RatingPanel]:
+    """One panel per benchmark whose runs report `by_rating`; the unrated bucket only when some
+    run has unrated problems."""
+    from pat_graph.reporting.ratings import BUCKETS
+
+    panels: dict[str, RatingPanel] = {}
+    for s in runs:
+        ratings = s.get("by_rating")
+        if not ratings:
+            continue
+        bench = Path(str(s["benchmark"])).name
+        panel = panels.setdefault(bench, RatingPanel(bench, list(BUCKETS)))
+        panel.runs.append(str(s["run"]))
+        panel.values.append([(ratings.get(b) or {}).get("pass_at_1") for b in BUCKETS])
+    for panel in panels.values():
+        last = len(panel.buckets) - 1  # "unrated"
+        if all(v[last] is None for v in panel.values):
+            panel.buckets.pop()
+            panel.values = [v[:last] for v in panel.values]
+    return list(panels.values())
 
 
 def _tokens(summary: Mapping[str, Any]) -> float:
@@ -91,7 +124,8 @@ def plot_data(summaries: Sequence[Mapping[str, Any]]) -> PlotData:
         panel.points.append((x, float(s["pass_at_1"] or 0.0)))
         panel.intervals.append(s.get("pass_at_1_ci"))
     what = {"relative": "Relative cost", "cost": "Cost", "tokens": "Tokens"}[axis]
-    return PlotData(axis, xlabel, f"{what} per problem vs Pass@1", list(panels.values()))
+    title = f"{what} per problem vs Pass@1"
+    return PlotData(axis, xlabel, title, list(panels.values()), rating_panels(runs))
 
 
 def _text_box(label: Any, renderer: Any) -> Any:
@@ -157,9 +191,16 @@ def figure(summaries: Sequence[Mapping[str, Any]]) -> Any:
         raise ConfigError("--plot needs matplotlib: pip install 'pat-graph[plot]'") from exc
     data = plot_data(summaries)
     n = len(data.panels)
-    fig, axes = plt.subplots(1, n, figsize=(6.5 * n, 5), dpi=120, squeeze=False)
+    rows = 2 if data.ratings else 1
+    cols = max(n, len(data.ratings))
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 5 * rows), dpi=120, squeeze=False)
+    for ax in [*axes[0][n:], *(axes[1][len(data.ratings) :] if rows == 2 else [])]:
+        ax.set_visible(False)
+    if data.ratings:
+        for ax, rating_panel in zip(axes[1], data.ratings, strict=False):
+            _draw_ratings(ax, rating_panel)
     handles: list[Any] = []
-    for ax, panel in zip(axes[0], data.panels, strict=True):
+    for ax, panel in zip(axes[0], data.panels, strict=False):
         xs = [p[0] for p in panel.points]
         ys = [100 * p[1] for p in panel.points]
         runs = ax.scatter(xs, ys, color="tab:blue", zorder=3, label="run")
@@ -189,6 +230,21 @@ def figure(summaries: Sequence[Mapping[str, Any]]) -> Any:
     # The legend sits below the panels, where no point or label can be.
     fig.legend(handles, ["run", "Pareto frontier"], loc="lower center", ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0.07, 1, 1))
-    for ax, panel in zip(axes[0], data.panels, strict=True):
+    for ax, panel in zip(axes[0], data.panels, strict=False):
         _place_labels(fig, ax, panel, [100 * p[1] for p in panel.points])
     return fig
+
+
+def _draw_ratings(ax: Any, panel: RatingPanel) -> None:
+    """Grouped bars: one group per rating bucket, one bar per run."""
+    width = 0.8 / max(1, len(panel.runs))
+    for i, (run, values) in enumerate(zip(panel.runs, panel.values, strict=True)):
+        xs = [b + (i - (len(panel.runs) - 1) / 2) * width for b in range(len(panel.buckets))]
+        ax.bar(xs, [100 * (v or 0.0) for v in values], width=width, label=run)
+    ax.set_xticks(range(len(panel.buckets)), panel.buckets)
+    ax.set_title(f"{panel.benchmark}: Pass@1 by rating", fontsize=10)
+    ax.set_xlabel("rating")
+    ax.set_ylabel("Pass@1 (%)")
+    ax.set_ylim(0, 105)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=8)

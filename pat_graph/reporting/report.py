@@ -17,6 +17,7 @@ from pat_graph.graph.budgets import knob_changes
 from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
 from pat_graph.models.cost import summarize
 from pat_graph.models.transport import wire_summary
+from pat_graph.reporting.ratings import by_rating, rating_text
 from pat_graph.reporting.research_report import format_rows, run_fields
 from pat_graph.reporting.seed_groups import add_seed_groups, format_groups
 from pat_graph.runs.store import ResultRow, RunRecord
@@ -65,6 +66,9 @@ def summarize_run(
         # issue 10: the profile and the knobs set on top of it (policy defaults, --budget)
         "profile": record.budgets.get("profile"),
         "knobs": knob_changes(record.budgets),
+        # issue 20: whether "/no_think" started the system prompts (every policy, baselines too);
+        # null for runs recorded before the knob existed
+        "no_think": record.budgets.get("no_think"),
         "problems": problems,
         "done": n,
         "errored": len(errored),
@@ -101,6 +105,8 @@ def summarize_run(
         "errors": {r.task_id: r.error for r in errored},
         # issue 22: what the HTTP layer under the clients saw, per role (models/transport.py)
         "http": wire_summary(calls if calls else ledger),
+        # issue 20: Pass@1 per rating bucket (xCodeEval); null without ratings
+        "by_rating": by_rating(rows),
         # issue 14: intervals, paid vs represented cost, replay/pairing/budget notes
         **run_fields(rows, calls or [], notes or {}, problems, bool(has_plus)),
     }
@@ -223,6 +229,12 @@ def _profile_text(s: Mapping[str, Any]) -> str:
     return profile + " + " + ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(knobs.items()))
 
 
+def _no_think_text(value: Any) -> str:
+    if value is None:
+        return "- (not recorded)"
+    return "sent (system prompts start with /no_think)" if value else "not sent"
+
+
 def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
     """One block per run: readable in a terminal and pasteable into an issue."""
     blocks: list[str] = []
@@ -245,6 +257,8 @@ def format_table(summaries: Sequence[Mapping[str, Any]]) -> str:
                 f"{_pct(s['pass_at_1'])} of {s['problems']} selected "
                 f"(plus {_pct(s['pass_at_1_plus'])})",
             ),
+            *([("pass@1 by rating", rating_text(s["by_rating"]))] if s.get("by_rating") else []),
+            ("/no_think", _no_think_text(s.get("no_think"))),
             ("verified", _verified_text(s)),
             ("planner invoked", _pct(s["planner_invocation_rate"])),
             ("generated-test FP", _pct(s["generated_false_positive_rate"])),

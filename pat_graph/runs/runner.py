@@ -302,6 +302,8 @@ async def run_benchmark(
             payload = result.to_dict()
             payload["judge"] = {"base": verdict.base, "plus": verdict.plus}
             payload["generated_false_positives"] = fp
+            if task.rating is not None:  # report groups Pass@1 by it (xCodeEval)
+                payload["rating"] = task.rating
             if state.get("budget_capped"):
                 payload["budget_capped"] = True
             held.pop(task.task_id, None)  # finished: losing the lease now cancels nothing

@@ -115,7 +115,7 @@ async def _role_models(
     return {role: role_model(chosen[role]) for role in ("generator", "planner") if role in chosen}
 
 
-def _load_benchmark(name: str) -> Any:
+def _load_benchmark(name: str, data: str | None = None) -> Any:
     from pat_graph.benchmarks import list_benchmarks, load_benchmark
 
     if name not in list_benchmarks() and Path(name).is_dir():
@@ -123,4 +123,4 @@ def _load_benchmark(name: str) -> Any:
             f"--benchmark {name} is a directory; pass a built-in name or a .jsonl file "
             "(one problem a line)"
         )
-    return load_benchmark(name)
+    return load_benchmark(name, data=data)

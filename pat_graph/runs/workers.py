@@ -59,7 +59,7 @@ def _spec_for(role: str, recorded: Mapping[str, Any], config: Any) -> Any:
 async def cmd_worker(args: argparse.Namespace) -> int:
     """`pat-graph worker --db URL --run NAME`: solve the run's unclaimed problems until none is
     left, alongside any other workers."""
-    from pat_graph.models.config import read_config, resolve_api_key
+    from pat_graph.models.config import read_config, resolve_api_key, with_max_tokens_floor
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
     from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
@@ -84,7 +84,7 @@ async def cmd_worker(args: argparse.Namespace) -> int:
                 "Start it with `pat-graph run ... --db` first"
             )
     try:
-        benchmark = _load_benchmark(record.benchmark)
+        benchmark = _load_benchmark(record.benchmark, getattr(args, "data", None))
     except ConfigError as exc:
         raise ConfigError(
             f"run {record.name!r} uses benchmark {record.benchmark!r}, which this machine cannot "
@@ -100,7 +100,11 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     roles = {"generator": record.generator}
     if record.planner is not None:
         roles["planner"] = record.planner
-    chosen = {role: _spec_for(role, rec, config) for role, rec in roles.items()}
+    floor = int(record.budgets.get("max_tokens_floor") or 0)  # as `run` applied it
+    chosen = {
+        role: with_max_tokens_floor(_spec_for(role, rec, config), floor)
+        for role, rec in roles.items()
+    }
     diffs = [d for role, rec in roles.items() for d in model_differences(role, rec, chosen[role])]
     if diffs:
         raise ConfigError(
@@ -165,6 +169,8 @@ def worker_command(args: argparse.Namespace) -> list[str]:
            str(args.max_concurrency), "--sandbox", args.sandbox, "--no-progress"]  # fmt: skip
     if args.config:
         cmd += ["--config", str(args.config)]
+    if getattr(args, "data", None):
+        cmd += ["--data", str(args.data)]
     return cmd
 
 

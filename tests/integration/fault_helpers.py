@@ -63,6 +63,10 @@ def run_args(tmp: Path, db: Path, run: str = "faults", concurrency: int = 8) -> 
         str(concurrency),
         "--budget",
         "n_samples=2",
+        # The in-flight bounds of the fault tests count at most 2 requests per node; the paper
+        # profile's example extraction would add up to 3 more to the node that writes tests.
+        "--budget",
+        "example_parser=doctest",
         "--sandbox",
         "process",
         "--no-progress",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pat_graph import solve
-from pat_graph.graph.prompts import PLAN_TASK, TESTS_TASK, TRIAL_TASK
+from pat_graph.graph.prompts import EXAMPLES_TASK, PLAN_TASK, TESTS_TASK, TRIAL_TASK
 from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.models.cost import summarize
 from pat_graph.testing import fenced
@@ -27,6 +27,8 @@ def generator_reply(trial_code: str):
         last = _last(body)
         if last.startswith(TESTS_TASK):
             return fenced("assert add_sq(2, 2) == 8")
+        if last.startswith(EXAMPLES_TASK):  # the docstring's examples (example_parser=llm)
+            return fenced("assert add_sq(1, 2) == 5\nassert add_sq(0, 3) == 9")
         if last.startswith(TRIAL_TASK) and "`square`" in last.splitlines()[0]:
             return fenced("def square(x):\n    return x * x")
         if last.startswith(TRIAL_TASK):

@@ -58,6 +58,9 @@ CALLS = """```python
 running_max([])
 running_max([2, 1])
 ```"""
+EXAMPLES = """```python
+assert running_max([1, 3, 2, 5]) == [1, 3, 3, 5]
+```"""
 
 
 def reply(body: dict[str, Any]) -> str:
@@ -68,6 +71,8 @@ def reply(body: dict[str, Any]) -> str:
         return TESTS
     if last.startswith(prompts.CALLS_TASK):
         return CALLS
+    if last.startswith(prompts.EXAMPLES_TASK):  # the docstring's example (example_parser=llm)
+        return EXAMPLES
     return SOLUTION
 
 

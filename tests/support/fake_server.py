@@ -57,6 +57,8 @@ def reply(purpose: str, target: str) -> str:
     k = int(target.rsplit("_", 1)[1])
     if target.startswith("offset_"):
         return fenced(f"def {target}() -> int:\n    return {k}")
+    if purpose == "examples":  # the docstring's one example, extracted (example_parser=llm)
+        return fenced(f"assert {target}(1) == {1 + k}")
     if purpose == "tests":
         expected = 3 if k == 0 else 2 + k  # add_0's test is wrong: a false positive
         return fenced(f"assert {target}(2) == {expected}")

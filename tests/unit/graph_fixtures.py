@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pat_graph.problem import Problem
+from pat_graph.program.doctests import example_tests
+from pat_graph.program.parse import fenced_blocks
 from pat_graph.sandbox import get_sandbox
 from pat_graph.sandbox.base import TestReport
 from pat_graph.testing import fenced, target_of
@@ -55,17 +57,33 @@ def add_sq_problem(task_id: str = "t/add_sq") -> Problem:
 
 def responder(table: dict[tuple[str, str], str | Callable[[], str]]) -> Callable[..., str]:
     """Reply by (purpose, target function); ('*', target) and (purpose, '*') are fallbacks.
-    A missing entry answers with chatter and no code, which the graph must survive."""
+    A missing entry answers with chatter and no code, which the graph must survive; a missing
+    "examples" entry (("*", target) does not count) answers as a faithful extractor would
+    (`extract_examples`)."""
 
     def respond(purpose: str, messages: Sequence[Any]) -> str:
         target = target_of(messages)
-        for key in ((purpose, target), ("*", target), (purpose, "*")):
+        keys = [(purpose, target), ("*", target), (purpose, "*")]
+        if purpose == "examples":  # an ("*", target) entry scripts code, not an extraction
+            keys.remove(("*", target))
+        for key in keys:
             if key in table:
                 value = table[key]
                 return value() if callable(value) else value
+        if purpose == "examples":
+            return extract_examples(messages)
         return "I am not sure how to do that."
 
     return respond
+
+
+def extract_examples(messages: Sequence[Any]) -> str:
+    """What a model extracting the examples of the function shown answers: its doctest
+    examples as asserts (the example_parser="llm" request, scripted)."""
+    shown = fenced_blocks(str(messages[-1].content))
+    name = target_of(messages)
+    tests = example_tests(shown[-1], name) if shown and name else []
+    return "The examples:\n\n```python\n" + "\n".join(tests) + "\n```"
 
 
 class RecordingSandbox:

@@ -134,7 +134,7 @@ async def test_event_call_counts_are_http_requests_like_reports():
     events = []
     result = await solve(
         add_sq_problem(), generator=gen, policy="best-of-n", n_samples=3, generate_tests=False,
-        on_event=events.append,
+        example_parser="doctest", on_event=events.append,
     )  # fmt: skip
     calls = summarize(result.ledger)["llm_calls"]["generator"]
     assert calls == 3

@@ -103,11 +103,15 @@ async def test_item1_paper_root_tests_are_examples_plus_calls_written_after_a_ca
     gen, plan = models({("trial", "add_sq"): fenced(RIGHT_ADD_SQ), ("tests", "add_sq"): CALLS}, {})
     result = await paper(add_sq_problem(), generator=gen, planner=plan, sandbox=sandbox)
     assert result.verified and result.origin == "trial" and plan.calls == []
-    # one trial request (N=5, T=0.8), then one test-writing request (T=0.2) that saw a candidate
+    # one trial request (N=5, T=0.8), then the example extraction and one test-writing request
+    # (both T=0.2) that saw a candidate
     assert [(c.purpose, c.kwargs) for c in gen.calls] == [
         ("trial", {"n": 5, "temperature": 0.8}),
+        ("examples", {"temperature": 0.2}),
         ("tests", {"temperature": 0.2}),
     ]
+    extract = last(gen.calls_for("examples")[0])
+    assert "return a * a + b * b" in extract and ">>> add_sq(1, 2)" in extract
     ask = last(gen.calls_for("tests")[0])
     assert ask.startswith(prompts.CALLS_TASK)
     assert "return a * a + b * b" in ask  # the candidate's code
@@ -212,8 +216,9 @@ async def test_item2_paper_planner_sees_code_and_helpers_not_the_attempt_or_fail
     assert result.verified and result.origin == "round 2"
     assert [c.kwargs for c in plan.calls] == [{"temperature": 0.2}] * 2
     first, second = (last(c) for c in plan.calls)
+    for call in plan.calls:  # the paper prompt says so in its system text
+        assert "Decomposition is mandatory" in str(call.messages[0].content)
     for ask in (first, second):
-        assert "decomposition is mandatory" in ask
         assert "def add_sq(a: int, b: int) -> int:" in ask  # the stub
         assert "return a + b" not in ask  # the failed attempt
         assert "Tests it failed" not in ask and "add_sq(1, 2)) == (5)" not in ask
@@ -507,7 +512,10 @@ async def test_item11_no_think_starts_every_system_prompt_in_paper(profile, no_t
     gen, plan = _plan_scenario()
     await run(add_sq_problem(), generator=gen, planner=plan, profile=profile)
     texts = _system_texts(gen) + _system_texts(plan)
-    assert {c.purpose for c in gen.calls} == {"trial", "tests"} and plan.calls
+    purposes = {"trial", "tests"} | ({"examples"} if profile == "paper" else set())
+    assert {c.purpose for c in gen.calls} == purposes and plan.calls
+    # the real system prompts: paper's example turns are system messages named user/assistant
+    texts = [t for c in [*gen.calls, *plan.calls] for t in [str(c.messages[0].content)]]
     assert len(texts) == len(gen.calls) + len(plan.calls)
     assert all(t.startswith("/no_think") == no_think for t in texts)
 

@@ -1,5 +1,6 @@
-"""The in-loop tests: the statement's visible tests, its docstring examples (parsed, no LLM), and
-tests the generator writes. Hidden benchmark tests never get here.
+"""The in-loop tests: the statement's visible tests, its docstring examples (extracted by the
+generator, `example_parser = "llm"`, or parsed without a model, `"doctest"`), and tests the
+generator writes. Hidden benchmark tests never get here.
 
 What the generator writes depends on the profile (docs/fidelity.md, items 1 and 6):
 - strict: asserts with expected values, written from the statement alone, next to the trial;
@@ -16,7 +17,7 @@ from pat_graph.graph import prompts
 from pat_graph.graph.nodes.asking import ask_for_tests
 from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.program import parse as codeparse
-from pat_graph.program.doctests import example_tests
+from pat_graph.program.doctests import example_tests, extraction_view, parse_extracted
 from pat_graph.program.preamble import DEFAULT_IMPORTS
 from pat_graph.program.testgen import parse_call_tests, parse_generated_tests
 
@@ -39,6 +40,34 @@ def _takes_no_arguments(problem: dict[str, Any]) -> bool:
     return signature is not None and not any(signature)
 
 
+async def statement_examples(
+    deps: Deps, problem: dict[str, Any], candidate: str | None, depth: int
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """The examples of the statement's docstring as tests, and the ledger of the requests that
+    found them. `llm` (the authors' way, shared with FunCoder's root unit tests): the generator
+    is shown `candidate`'s function with the statement's docstring (or the stub) and writes the
+    examples as asserts or bare calls; up to `test_retries` requests at `test_temperature` while
+    it gives none, every request billed to the generator. `doctest`: parsed, no request."""
+    prompt, name = problem["prompt"], problem["entry_point"]
+    if deps.budgets.example_parser == "doctest":
+        return example_tests(prompt, name), []
+    if _takes_no_arguments(problem):
+        return [f"{name}()"], []  # the authors call such a function instead of asking
+    messages = prompts.examples_messages(
+        problem, extraction_view(prompt, name, candidate), prompts.style_of(deps.budgets)
+    )
+    return await ask_for_tests(
+        deps, messages, lambda text: parse_extracted(text, name), purpose="examples", depth=depth
+    )
+
+
+def shown_candidate(state: dict[str, Any]) -> str | None:
+    """The trial candidate the test writers see (the first usable one), without the default
+    import block every program carries."""
+    candidates = list(state.get("candidates") or [])
+    return candidates[0].replace(DEFAULT_IMPORTS, "").strip() if candidates else None
+
+
 async def write_tests(
     deps: Deps, state: dict[str, Any], seen: set[str]
 ) -> tuple[list[str], list[dict[str, Any]]]:
@@ -50,11 +79,13 @@ async def write_tests(
     if budgets.test_style == "call":
         if _takes_no_arguments(problem):
             return [f"{name}()"], []  # nothing to choose: the call itself (no request)
-        candidates = list(state.get("candidates") or [])
-        shown = candidates[0].replace(DEFAULT_IMPORTS, "").strip() if candidates else None
-        messages = prompts.call_tests_messages(problem, shown)
+        shown = shown_candidate(state)
+        style = prompts.style_of(budgets)
+        if shown and style.paper:  # the authors show the test writer the function alone
+            shown = codeparse.function_source(shown, name)
+        messages = prompts.call_tests_messages(problem, shown, style)
     else:
-        messages = prompts.tests_messages(problem, limit)
+        messages = prompts.tests_messages(problem, limit, prompts.style_of(budgets))
     parse_tests = parse_call_tests if budgets.test_style == "call" else parse_generated_tests
 
     def new_tests(text: str) -> list[str]:
@@ -77,13 +108,13 @@ def build_tests_node(defaults: Deps):
         ledger: list[dict[str, Any]] = []
         if problem.get("kind") != "stdio":
             if use_statement:
-                examples = [
-                    t
-                    for t in example_tests(problem["prompt"], problem["entry_point"])
-                    if t not in visible
-                ]
+                found, ledger = await statement_examples(
+                    deps, problem, shown_candidate(state), depth
+                )
+                examples = [t for t in found if t not in visible]
             if budgets.generate_tests and budgets.n_generated_tests > 0:
-                generated, ledger = await write_tests(deps, state, set(visible) | set(examples))
+                generated, written = await write_tests(deps, state, set(visible) | set(examples))
+                ledger += written
         tests = visible + examples + generated
         update: dict[str, Any] = {}
         if budgets.tests_after_candidate:

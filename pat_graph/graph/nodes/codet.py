@@ -18,7 +18,7 @@ from typing import Any
 from pat_graph.graph import prompts
 from pat_graph.graph.consensus import codet_scores, pick, tie_break_rng
 from pat_graph.graph.nodes.asking import ask_for_tests
-from pat_graph.graph.nodes.consensus import _function_source, read_lines
+from pat_graph.graph.nodes.consensus import read_lines
 from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.graph.nodes.verify import run_each
 from pat_graph.program import parse as codeparse
@@ -70,7 +70,10 @@ def codet_tests_node(defaults: Deps):
         name = problem["entry_point"]
         rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), "shown")
         messages = prompts.codet_tests_messages(
-            name, _function_source(rng.choice(candidates), name), budgets.codet_tests
+            name,
+            codeparse.function_source(rng.choice(candidates), name),
+            budgets.codet_tests,
+            prompts.style_of(budgets),
         )
         tests, ledger = await ask_for_tests(
             deps,

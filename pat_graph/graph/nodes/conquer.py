@@ -89,7 +89,9 @@ def conquer_node(defaults: Deps):
         helpers = state.get("helpers") or {}
         budgets = deps.budgets
         written = [helpers[n]["code"] for n in sorted(helpers) if helpers[n].get("code")]
-        messages = prompts.conquer_messages(problem, target_docstring(problem), written)
+        messages = prompts.conquer_messages(
+            problem, target_docstring(problem), written, prompts.style_of(budgets)
+        )
         ledger: list[dict[str, Any]] = []
         samples: list[tuple[str, bool]] = []
         dropped = 0

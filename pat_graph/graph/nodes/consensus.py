@@ -21,12 +21,20 @@ from typing import Any
 from pat_graph.graph import prompts
 from pat_graph.graph.consensus import Outcome, consensus_scores, pick, tie_break_rng
 from pat_graph.graph.nodes.asking import ask_for_tests
-from pat_graph.graph.nodes.build_tests import is_mbpp
+from pat_graph.graph.nodes.build_tests import is_mbpp, statement_examples
 from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.graph.nodes.divide import target_name
 from pat_graph.program import parse as codeparse
 from pat_graph.program.doctests import example_tests
 from pat_graph.sandbox.compare import same_output
+
+
+def _extracts(problem: dict[str, Any], budgets: Any) -> bool:
+    """Whether the root's examples are extracted by a request: a function statement that is not
+    MBPP's (unless `statement_tests_mbpp`)."""
+    if problem.get("kind") == "stdio":
+        return False
+    return budgets.statement_tests_mbpp or not is_mbpp(problem)
 
 
 def statement_unit_tests(problem: dict[str, Any], statement_tests_mbpp: bool) -> list[Any]:
@@ -86,14 +94,6 @@ def _has_parameters(problem: dict[str, Any]) -> bool:
     return bool(a.posonlyargs or a.args or a.vararg or a.kwonlyargs or a.kwarg)
 
 
-def _function_source(program: str, name: str) -> str:
-    tree = codeparse.parse_module(program)
-    fn = codeparse.find_function(tree, name) if tree is not None else None
-    if fn is None:
-        return program
-    return ast.get_source_segment(program, fn) or program
-
-
 def consensus_tests_node(defaults: Deps):
     async def build_tests(state: dict[str, Any], deps: Deps) -> dict[str, Any]:
         problem = state["problem"]
@@ -101,29 +101,39 @@ def consensus_tests_node(defaults: Deps):
         budgets = deps.budgets
         candidates = list(state.get("candidates") or [])
         unit: list[Any] = []
-        if depth == 0:
+        ledger: list[dict[str, Any]] = []
+        name = target_name(problem)
+        conquered = state.get("status") == "conquered" and bool(candidates)
+        shown = None
+        if candidates:
+            rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), depth, "shown")
+            shown = codeparse.function_source(rng.choice(candidates), name)
+        if depth == 0 and budgets.example_parser == "llm" and _extracts(problem, budgets):
+            # FunCoder extracts the root's examples with a generator request, as PaT does
+            # (none when only the draft is left: then nothing is voted on).
+            visible = list(problem.get("tests") or [])
+            found: list[str] = []
+            if conquered:
+                found, ledger = await statement_examples(deps, problem, shown, depth)
+            unit = visible + [t for t in found if t not in visible]
+        elif depth == 0:
             unit = statement_unit_tests(problem, budgets.statement_tests_mbpp)
         calls: list[str] = []
-        ledger: list[dict[str, Any]] = []
-        wants_inputs = (
-            problem.get("kind") != "stdio"
-            and state.get("status") == "conquered"
-            and bool(candidates)
-        )
-        name = target_name(problem)
+        wants_inputs = problem.get("kind") != "stdio" and conquered
         if wants_inputs and not _has_parameters(problem):
             calls = [f"{name}()"]
-        elif wants_inputs:
-            rng = tie_break_rng(budgets.seed, problem.get("task_id", ""), depth, "shown")
-            shown = _function_source(rng.choice(candidates), name)
-            messages = prompts.inputs_messages(name, shown, budgets.consensus_inputs)
-            calls, ledger = await ask_for_tests(
+        elif wants_inputs and shown is not None:
+            messages = prompts.inputs_messages(
+                name, shown, budgets.consensus_inputs, prompts.style_of(budgets)
+            )
+            calls, written = await ask_for_tests(
                 deps,
                 messages,
                 lambda text: parse_calls(text, name, budgets.consensus_inputs),
                 purpose="inputs",
                 depth=depth,
             )
+            ledger += written
         return {
             "tests": unit,
             "generated_tests": calls,

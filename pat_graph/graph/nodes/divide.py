@@ -85,7 +85,9 @@ def divide_node(defaults: Deps):
         if depth >= budgets.max_depth:
             return {"status": "too_deep", "plan": None}
         model = deps.planner or deps.generator
-        messages = prompts.divide_messages(problem, target_docstring(problem))
+        messages = prompts.divide_messages(
+            problem, target_docstring(problem), prompts.style_of(budgets)
+        )
         known = known_names(problem)
         parsed, ledger = await ask_until_usable(
             model,

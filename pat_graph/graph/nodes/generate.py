@@ -15,6 +15,7 @@ from pat_graph.graph.nodes.deps import Deps, as_node
 from pat_graph.models.calls import sample
 from pat_graph.program import parse as codeparse
 from pat_graph.program.preamble import with_default_imports
+from pat_graph.program.stdio import with_entry_call
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class Target:
         if code is None:
             return None
         if self.kind == "stdio":
+            # A `main()` the answer defines but never calls is run, as the authors' judge does.
+            code = with_entry_call(code, self.entry_point or "main")
             return with_default_imports(code) if self.imports else code
         tree = codeparse.parse_module(code)
         if self.entry_point is not None:
@@ -74,10 +77,11 @@ def generate_node(defaults: Deps):
         candidates: list[str] = []
         ledger: list[dict[str, Any]] = []
         sampled = 0
+        messages = prompts.trial_messages(problem, prompts.style_of(budgets))
         for _ in range(budgets.trial_requests):
             texts, entries = await sample(
                 deps.generator,
-                prompts.trial_messages(problem),
+                messages,
                 n=budgets.n_samples,
                 temperature=budgets.trial_temperature,
                 role="generator",

@@ -47,6 +47,7 @@ def plan_node(defaults: Deps):
                 round_no=round_no,
                 after_failure=deps.policy == "pat",
                 feedback=budgets.planner_feedback,
+                style=prompts.style_of(budgets),
             )
             parsed, entries = await ask_until_usable(
                 deps.planner,

@@ -21,6 +21,7 @@ from pat_graph.reporting.explore.render import (
     yes_no,
 )
 from pat_graph.reporting.explore.svg import pareto_svg
+from pat_graph.reporting.ratings import BUCKETS, UNRATED
 
 _COLUMNS = (
     ("run", "run"),
@@ -113,6 +114,7 @@ def runs_page(runs: Sequence[RunData], slugs: dict[str, str], source: str) -> st
 better).</p>
 <div class="plot-wrap">{pareto_svg([r.summary for r in runs])}<div id="tip" hidden></div></div>
 </section>
+{_ratings_section(runs)}
 <section class="paired"><h2>Paired view</h2>
 <p class="muted">Problems one run solved (base tests) and the other did not.</p>
 <label>run A <select id="pair-a">{run_options}</select></label>
@@ -122,6 +124,36 @@ better).</p>
 {json_script("paired-data", {"solved": paired, "links": links, "tasks": _task_links(runs)})}
 """
     return page("Runs", body, depth=0, page_kind="runs")
+
+
+def _ratings_section(runs: Sequence[RunData]) -> str:
+    """Pass@1 per rating bucket (xCodeEval, the paper's Table 2), for runs that report it."""
+    rated = [r for r in runs if r.summary.get("by_rating")]
+    if not rated:
+        return ""
+
+    def shown(b: str) -> bool:  # the unrated bucket only when it holds problems
+        return b != UNRATED or any(r.summary["by_rating"][b]["problems"] for r in rated)
+
+    buckets = [b for b in BUCKETS if shown(b)]
+    head = "".join(f"<th>{esc(b)}</th>" for b in buckets)
+    rows = []
+    for r in rated:
+        cells = []
+        for b in buckets:
+            cell = r.summary["by_rating"][b]
+            count = f"{cell['passed']}/{cell['problems']}"
+            cells.append(
+                f'<td data-bucket="{esc(b)}">{pct(cell["pass_at_1"])} '
+                f'<span class="muted">({count})</span></td>'
+            )
+        rows.append(f'<tr data-run="{esc(r.name)}"><td>{esc(r.name)}</td>{"".join(cells)}</tr>')
+    return (
+        '<section class="ratings"><h2>Pass@1 by rating</h2>'
+        '<p class="muted">Finished problems per Codeforces rating bucket.</p>'
+        f'<table id="by-rating" class="data"><thead><tr><th>run</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
 
 
 def _task_links(runs: Sequence[RunData]) -> dict[str, dict[str, str]]:

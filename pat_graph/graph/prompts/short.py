@@ -1,5 +1,7 @@
-"""All prompt text. Few-shot examples are user/assistant turns (never system messages), so base
-models served through the completion API see a plain transcript they can continue."""
+"""The `short` prompt style (`prompt_style = "short"`, the strict profile): pat-graph's compact
+requests, one example pair each and answers that are code only. Few-shot examples are
+user/assistant turns, so base models served through the completion API see a plain transcript
+they can continue."""
 
 from __future__ import annotations
 
@@ -8,14 +10,23 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-SYSTEM = "You are an expert Python programmer. Answer with code in one ```python fenced block."
+from pat_graph.graph.prompts.shared import (
+    CALLS_TASK,
+    CONQUER_TASK,
+    DIVIDE_TASK,
+    INPUTS_TASK,
+    PLAN_TASK,
+    PROGRAM_TASK,
+    TESTS_TASK,
+    TRIAL_TASK,
+    context_note,
+    docstring_line,
+    fence,
+    is_code,
+    show,
+)
 
-# First words of each task's request; also how the scripted fake model tells the tasks apart.
-TRIAL_TASK = "Implement the function"
-PROGRAM_TASK = "Write a complete Python program"
-TESTS_TASK = "Write test assertions"
-CALLS_TASK = "Write test calls"  # paper profile: calls that pass when they do not raise
-PLAN_TASK = "Decompose the function"
+SYSTEM = "You are an expert Python programmer. Answer with code in one ```python fenced block."
 
 _TRIAL_SHOT_Q = f'''{TRIAL_TASK} `count_vowels`.
 
@@ -76,30 +87,20 @@ def is_palindrome(word: str) -> bool:
 ```'''
 
 
-def _fence(code: str) -> str:
-    return f"```python\n{code.strip()}\n```"
-
-
 def _statement(problem: dict[str, Any]) -> str:
     text = problem["prompt"].strip()
     ancestors = str(problem.get("ancestors") or "").strip()
     if ancestors:
         # helper_context="code": the current code, ancestors (with the planner's bodies) first.
-        return "Current code:\n" + _fence(f"{ancestors}\n\n\n{text}")
-    # Python statements are shown as code; prose statements (MBPP, contests) as they are.
-    return _fence(text) if text.startswith(("def ", "from ", "import ", "class ", "@")) else text
-
-
-def _context_note(problem: dict[str, Any]) -> str:
-    context = problem.get("context")
-    return f"\n\nIt is a helper used to solve this problem:\n{context}" if context else ""
+        return "Current code:\n" + fence(f"{ancestors}\n\n\n{text}")
+    return fence(text) if is_code(text) else text
 
 
 def trial_messages(problem: dict[str, Any]) -> list[BaseMessage]:
     if problem.get("kind") == "stdio":
         ask = f"{PROGRAM_TASK} that reads standard input and writes standard output.\n\n"
         return [SystemMessage(SYSTEM), HumanMessage(ask + _statement(problem))]
-    ask = f"{TRIAL_TASK} `{problem['entry_point']}`.{_context_note(problem)}\n\n"
+    ask = f"{TRIAL_TASK} `{problem['entry_point']}`.{context_note(problem)}\n\n"
     return [
         SystemMessage(SYSTEM),
         HumanMessage(_TRIAL_SHOT_Q),
@@ -113,7 +114,7 @@ def tests_messages(problem: dict[str, Any], n_tests: int) -> list[BaseMessage]:
     ask = (
         f"{TESTS_TASK} for `{name}`: {n_tests} lines of the form "
         f"`assert {name}(...) == expected`. Use small inputs whose expected value you are sure of."
-        f"{_context_note(problem)}\n\n"
+        f"{context_note(problem)}\n\n"
     )
     return [
         SystemMessage(SYSTEM),
@@ -145,9 +146,9 @@ def call_tests_messages(problem: dict[str, Any], candidate: str | None) -> list[
     name = problem["entry_point"]
     ask = (
         f"{CALLS_TASK} for `{name}`: one call `{name}(...)` per line, with inputs its docstring "
-        f"allows. Each call will be run later.{_context_note(problem)}\n\n"
+        f"allows. Each call will be run later.{context_note(problem)}\n\n"
     )
-    shown = _fence(candidate) if candidate else _statement(problem)
+    shown = fence(candidate) if candidate else _statement(problem)
     return [
         SystemMessage(SYSTEM),
         HumanMessage(_CALLS_SHOT_Q),
@@ -163,6 +164,21 @@ def _failure_lines(failures: Sequence[dict[str, Any]]) -> str:
         message = str(failure.get("message", "")).strip()
         lines.append(f"- {test}" + (f"  -> {message}" if message else ""))
     return "\n".join(lines)
+
+
+def feedback_parts(
+    attempt: str | None, failures: Sequence[dict[str, Any]], round_no: int
+) -> list[str]:
+    """What `planner_feedback` adds to a planner's request: the failed attempt, the tests it
+    failed and the round number."""
+    parts = []
+    if attempt:
+        parts.append("The previous attempt:\n" + fence(attempt))
+    if failures:
+        parts.append("Tests it failed:\n" + _failure_lines(failures))
+    if round_no > 1:
+        parts.append(f"This is planning round {round_no}: earlier plans did not pass every test.")
+    return parts
 
 
 def plan_messages(
@@ -190,20 +206,16 @@ def plan_messages(
     parts = [
         f"{PLAN_TASK} `{name}`. {why}: keep the name, arguments and docstring, write a new body "
         "that calls new helper functions, and declare each new helper as a stub (signature and "
-        f"docstring, body `...`).{_context_note(problem)}",
+        f"docstring, body `...`).{context_note(problem)}",
         _statement(problem),
     ]
-    if attempt:
-        parts.append("The previous attempt:\n" + _fence(attempt))
-    if failures:
-        parts.append("Tests it failed:\n" + _failure_lines(failures))
+    parts += feedback_parts(attempt, failures, 1)
     if known_helpers:
         parts.append(
             "These helpers are already implemented; call them freely, do not redefine them:\n"
-            + _fence("\n\n".join(known_helpers))
+            + fence("\n\n".join(known_helpers))
         )
-    if round_no > 1:
-        parts.append(f"This is planning round {round_no}: earlier plans did not pass every test.")
+    parts += feedback_parts(None, (), round_no)
     return [
         SystemMessage(SYSTEM),
         HumanMessage(_PLAN_SHOT_Q),
@@ -215,10 +227,6 @@ def plan_messages(
 # FunCoder / CodeT ---------------------------------------------------------------------------
 # The baselines' requests, written after FunCoder's released prompts (what each request shows and
 # asks for), in pat-graph's own words. docs/fidelity.md lists what each one contains.
-
-DIVIDE_TASK = "Write the function"
-CONQUER_TASK = "Rewrite the function"
-INPUTS_TASK = "Write test inputs"
 
 _DIVIDE_SYSTEM = (
     "You are an expert Python programmer who solves a problem by writing Python functions. "
@@ -356,26 +364,6 @@ assert lcm(7, 3) == 21
 ```"""
 
 
-def _docstring_line(docstring: str) -> str:
-    return " ".join(docstring.split())
-
-
-def _current_code(parts: Sequence[str]) -> str:
-    return _fence("\n\n\n".join(p.strip() for p in parts if p and p.strip()))
-
-
-def _show(problem: dict[str, Any], helper_codes: Sequence[str] = ()) -> str:
-    """The statement as FunCoder shows it: the current code, that is a helper's ancestors (under
-    helper_context="code"), the functions already written, then the function itself; a prose
-    statement comes as text under that code."""
-    text = problem["prompt"].strip()
-    above = [str(problem.get("ancestors") or ""), *helper_codes]
-    if text.startswith(("def ", "from ", "import ", "class ", "@")):
-        return "Current code:\n" + _current_code([*above, text])
-    code = "Current code:\n" + _current_code(above) + "\n\n" if any(above) else ""
-    return code + "The problem:\n" + text
-
-
 def _stdio_note(problem: dict[str, Any]) -> str:
     if problem.get("kind") != "stdio":
         return ""
@@ -389,9 +377,9 @@ def divide_messages(problem: dict[str, Any], docstring: str) -> list[BaseMessage
     """FunCoder's divide: write the function; helpers are optional, declared as stubs."""
     name = problem.get("entry_point") or "main"
     ask = (
-        f"{DIVIDE_TASK} `{name}`.{_context_note(problem)}\n\n{_show(problem)}\n\n"
+        f"{DIVIDE_TASK} `{name}`.{context_note(problem)}\n\n{show(problem)}\n\n"
         f"Think step by step, then complete `{name}` so that it "
-        + (f'does what its docstring says: "{_docstring_line(docstring)}"' if docstring else "")
+        + (f'does what its docstring says: "{docstring_line(docstring)}"' if docstring else "")
         + ("" if docstring else "solves the problem above")
         + f".{_stdio_note(problem)}"
     )
@@ -412,9 +400,9 @@ def conquer_messages(
     its own body hidden (the statement's stub comes last)."""
     name = problem.get("entry_point") or "main"
     ask = (
-        f"{CONQUER_TASK} `{name}`.{_context_note(problem)}\n\n{_show(problem, helper_codes)}\n\n"
+        f"{CONQUER_TASK} `{name}`.{context_note(problem)}\n\n{show(problem, helper_codes)}\n\n"
         f"Think step by step, then implement `{name}` using the functions above where they help."
-        + (f' It must do this: "{_docstring_line(docstring)}"' if docstring else "")
+        + (f' It must do this: "{docstring_line(docstring)}"' if docstring else "")
         + _stdio_note(problem)
     )
     return [
@@ -431,7 +419,7 @@ def inputs_messages(name: str, candidate: str, n_inputs: int = 0) -> list[BaseMe
     how_many = f"{n_inputs} calls" if n_inputs > 0 else "calls"
     ask = (
         f"{INPUTS_TASK} for `{name}`: {how_many} of the form `{name}(...)`, one per line. "
-        f"They will be run later.\n\n{_fence(candidate)}"
+        f"They will be run later.\n\n{fence(candidate)}"
     )
     return [
         SystemMessage(_INPUTS_SYSTEM),
@@ -446,7 +434,7 @@ def codet_tests_messages(name: str, candidate: str, n_tests: int = 0) -> list[Ba
     how_many = f"{n_tests} " if n_tests > 0 else ""
     ask = (
         f"{TESTS_TASK} for `{name}`: {how_many}lines of the form `assert {name}(...) == "
-        f"expected`. They will be run later.\n\n{_fence(candidate)}"
+        f"expected`. They will be run later.\n\n{fence(candidate)}"
     )
     return [
         SystemMessage(_CODET_SYSTEM),
