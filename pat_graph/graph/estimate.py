@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pat_graph.graph.budgets import Budgets
 
 HELPERS_PER_PLAN = 2  # what `most` assumes a plan asks for (the planner decides, not the budgets)
+ROOT_ONLY = "at the root of a function problem"
 CONQUER_ROUNDS = 1.8  # FunCoder's runner: whole conquers per node while none is usable (conquer.py)
 
 
@@ -22,7 +23,7 @@ CONQUER_ROUNDS = 1.8  # FunCoder's runner: whole conquers per node while none is
 class Stage:
     """One kind of request a node of the solve tree may send."""
 
-    name: str  # the ledger's `purpose`: trial, tests, plan, divide, conquer, inputs
+    name: str  # the ledger's `purpose`: trial, examples, tests, plan, divide, conquer, inputs
     role: str  # generator or planner
     samples: int  # completions asked for per request
     fewest: int  # requests per node on the cheapest path
@@ -37,8 +38,13 @@ def stages(policy: str, budgets: Budgets) -> list[Stage]:
     trial = Stage("trial", "generator", b.n_samples, 1, b.trial_requests * attempts, "every node")
     writes_tests = b.generate_tests and b.n_generated_tests > 0
     tests = Stage("tests", "generator", 1, 1, b.test_retries * attempts, "every node")
+    # example_parser = "llm": the root's statement examples, extracted by a generator request
+    # (build_tests for pat / best-of-n, FunCoder's consensus tests for pbt; not CodeT's writer)
+    extracts = b.example_parser == "llm" and policy in ("standard", "best-of-n", "pat", "pbt")
+    examples = [Stage("examples", "generator", 1, 1, b.test_retries * attempts,
+                      ROOT_ONLY)] if extracts else []  # fmt: skip
     if policy in ("standard", "best-of-n"):
-        return [trial, tests] if writes_tests else [trial]
+        return [trial, *examples, tests] if writes_tests else [trial, *examples]
     if policy == "codet":
         return [trial, Stage("tests", "generator", 1, 1, b.test_retries, "after the trial")]
     if policy == "pbt":
@@ -46,11 +52,12 @@ def stages(policy: str, budgets: Budgets) -> list[Stage]:
         return [
             Stage("divide", "planner", 1, 1, b.divide_retries, "nodes at depth < max_depth"),
             Stage("conquer", "generator", b.conquer_samples, 1, conquers, "after the helpers"),
+            *examples,
             Stage("inputs", "generator", 1, 1, b.test_retries, "when conquer gave samples"),
         ]
     plan = Stage("plan", "planner", 1, 0, b.plan_rounds * b.parse_retries,
                  "after a failed trial, at depth < max_depth")  # fmt: skip
-    return [trial, tests, plan] if writes_tests else [trial, plan]
+    return [trial, *examples, tests, plan] if writes_tests else [trial, *examples, plan]
 
 
 def requests_per_problem(
@@ -68,6 +75,8 @@ def _most(policy: str, b: Budgets, node: list[Stage], helpers: int, depth: int) 
     if policy == "pbt" and depth >= b.max_depth:
         return total  # never written (FunCoder's depth limit)
     for stage in node:
+        if stage.when == ROOT_ONLY and depth > 0:
+            continue
         if stage.name != "plan" or depth < b.max_depth:
             total[stage.name] += stage.most
     plans = {"pat": b.plan_rounds if depth < b.max_depth else 0, "pbt": 1}.get(policy, 0)

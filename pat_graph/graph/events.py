@@ -3,8 +3,9 @@
 Every node writes one progress event to the stream writer when it finishes (the node wrapper
 in graph/nodes/deps.py calls `progress_payload`): a small JSON dict saying what happened in
 words a person watching a run uses: `event` is `trial_sampled`, `tests_written`,
-`trial_verified` / `trial_failed`, `planning_round`, `helper_done`, `composed`,
-`round_verified` / `round_failed` (a planning round's composition), `candidate_chosen` (CodeT
+`trial_verified` / `trial_failed` / `trial_untested` (accepted with no test to run),
+`planning_round`, `helper_done`, `composed`, `round_verified` / `round_failed` /
+`round_untested` (a planning round's composition), `candidate_chosen` (CodeT
 and FunCoder) or `solved`, with the function being solved (the entry point or a helper's name),
 its depth, pass counts, the planning round and what this node's own model requests cost. So
 `graph.astream(..., stream_mode="custom")` shows progress to any LangGraph client (Studio, a
@@ -60,11 +61,14 @@ class ProgressEvent:
     event: str = ""  # the progress event's name (see the module docstring)
 
 
-def _event_name(node: str, phase: str | None, status: str | None) -> str:
+def _event_name(node: str, fields: Mapping[str, Any]) -> str:
+    status = fields.get("status")
     if node == "verify":
         if status == "chosen":
             return "candidate_chosen"
-        stage = "round" if phase == "plan" else "trial"
+        stage = "round" if fields.get("phase") == "plan" else "trial"
+        if status == "passed" and not fields.get("tests_total"):
+            return f"{stage}_untested"  # accepted with no test to run: not verified (issue 22)
         return f"{stage}_verified" if status == "passed" else f"{stage}_failed"
     names = {
         "generate": "trial_sampled",
@@ -114,7 +118,7 @@ def progress_payload(node: str, state: Mapping[str, Any], update: Mapping[str, A
     entries = list(update.get("ledger") or [])
     return {
         "type": KIND,
-        "event": _event_name(node, fields.get("phase"), fields["status"]),
+        "event": _event_name(node, fields),
         "node": node,
         "task_id": str(problem.get("task_id") or ""),
         "function": str(problem.get("entry_point") or ""),

@@ -141,10 +141,13 @@ async def test_progress_events_on_the_custom_stream() -> None:
     assert planning["planner_calls"] == 1 and planning["cost_usd"] > 0
     done = [c for c in root if c["event"] == "helper_done"]
     assert sorted(c["helpers"][0] for c in done) == ["add", "double"]
-    assert all(c["verified"] and c["repeats_subgraph"] for c in done)
+    # The script writes no test for the helpers: accepted, untested, so not verified (issue 22)
+    assert all(c["verified"] is False and c["repeats_subgraph"] for c in done)
     assert names[-2:] == ["round_verified", "solved"] and root[-1]["verified"] is True
     helper_events = [c for ns, c in events if ns]
     assert {c["function"] for c in helper_events} == {"add", "double"}
+    assert {c["event"] for c in helper_events} >= {"trial_untested"}
+    assert "trial_verified" not in {c["event"] for c in helper_events}
     assert all(c["depth"] == 1 for c in helper_events)
     # Counting each request once (helpers' own events, not helper_done's repeat) is the ledger.
     own = [c for _, c in events if not c["repeats_subgraph"]]
@@ -155,7 +158,8 @@ async def test_an_n_sample_request_stays_one_request_under_callbacks() -> None:
     gen = generator()
     recorder = Recorder()
     graph = build_graph(
-        "best-of-n", generator=gen, sandbox=RuleSandbox(), prices=PRICES, generate_tests=False
+        "best-of-n", generator=gen, sandbox=RuleSandbox(), prices=PRICES, generate_tests=False,
+        example_parser="doctest",  # one request: the n-sample trial, no example extraction
     ).compile()
     state = await graph.ainvoke({"problem": problem()}, {"callbacks": [recorder]})
     trials = [c for c in gen.calls if c.purpose == "trial"]

@@ -17,6 +17,7 @@ from langchain_core.messages import BaseMessage
 from pat_graph import Problem
 from pat_graph.sandbox import base as verdicts  # aliased: pytest would try to collect Test*
 from pat_graph.testing import ScriptedChatModel, fenced, target_of
+from tests.unit.graph_fixtures import extract_examples
 
 PROMPT = '''def add_then_double(a: int, b: int) -> int:
     """Return (a + b) * 2.
@@ -62,6 +63,8 @@ def generator(*, trial_right: bool = False) -> ScriptedChatModel:
             return fenced(HELPERS.get(target, "pass"))
         if purpose == "tests" and target == "add_then_double":
             return fenced("assert add_then_double(0, 4) == 8")
+        if purpose == "examples":  # the paper profile's example extraction (issue 20)
+            return extract_examples(messages)
         return "no tests from me"
 
     return ScriptedChatModel(respond=respond, model_name="gen-model")

@@ -13,8 +13,8 @@ from pat_graph.benchmarks.judge import judge
 from pat_graph.benchmarks.mbpp_pat import mbpp_pat_tasks, typed_statements
 from pat_graph.benchmarks.sampling import seeded_sample
 from pat_graph.program.preamble import DEFAULT_IMPORTS
-from pat_graph.sandbox.base import TestOutcome as Outcome
-from pat_graph.sandbox.base import TestReport as Report
+from pat_graph.sandbox.base import CallOutcome
+from pat_graph.sandbox.compare import decode_value
 
 # sha256 of the 175 task ids, sorted as strings and joined with "\n" (no final newline).
 IDS_175_SHA256 = "5e39a58b06a94f2d7863aa487f5da2ddda06df0161f0690688d5e753bc0cb870"
@@ -77,7 +77,9 @@ def test_the_typed_files_one_typo_is_fixed_and_rows_without_a_typed_line_are_dro
 
 
 class FakeBox:
-    """Records what the judge sends; every test passes or every test fails."""
+    """Answers the judge's calls with a known-right (or always raising) function, decided here
+    on the host from test code, and records what the judge sends: the task's asserts are judged
+    on the host, so the sandbox only ever sees calls (issue 19)."""
 
     name = "fake"
 
@@ -85,13 +87,19 @@ class FakeBox:
         self.ok = ok
         self.runs: list[dict[str, Any]] = []
 
-    async def run_tests(self, code, tests, *, kind="function", timeout_s=6.0, entry_point=None):
-        self.runs.append({"code": code, "tests": list(tests), "timeout_s": timeout_s})
-        status = "pass" if self.ok else "fail"
-        return Report(tuple(Outcome(status) for _ in tests))
-
-    async def run_calls(self, *args, **kwargs):  # the plus tier must not run after a failure
-        raise AssertionError("plus inputs were run although base failed")
+    async def run_calls(self, code, calls, *, kind="function", timeout_s=6.0, entry_point=None):
+        self.runs.append({"code": code, "calls": list(calls), "timeout_s": timeout_s})
+        if len(self.runs) > 1:  # one round answers every assert; a second is the plus tier
+            raise AssertionError("plus inputs were run although base failed")
+        out = []
+        for call in calls:
+            args, kwargs = decode_value(call["argv"])
+            if not self.ok:
+                out.append(CallOutcome("error", message="ValueError: wrong"))
+                continue
+            a, b = args
+            out.append(CallOutcome("ok", value=bin(a ^ b).count("1") == 1))
+        return out
 
 
 @pytest.mark.parametrize("ok", [True, False])
@@ -101,7 +109,8 @@ async def test_base_is_the_test_list_after_the_default_imports_within_2_5_s(ok: 
     verdict = await judge(task, "def differ_At_One_Bit_Pos(a, b):\n    return True\n", sandbox=box)  # type: ignore[arg-type]
     [run] = box.runs
     assert run["code"].startswith(DEFAULT_IMPORTS) and run["timeout_s"] == 2.5
-    assert run["tests"] == task.hidden_tests
+    assert {c["fn"] for c in run["calls"]} == {"differ_At_One_Bit_Pos"}
+    assert len(run["calls"]) == len(task.hidden_tests)  # one call per assert of the test_list
     assert verdict.base is ok and verdict.plus is None
 
 

@@ -36,10 +36,12 @@ def test_fewest_requests_per_policy_follow_the_budgets() -> None:
         return sum(counts.values())
 
     assert fewest("standard") == 1  # one greedy trial, no tests written
-    assert fewest("best-of-n") == 2 and fewest("pat") == 2  # trial + test writing
-    assert fewest("pat", generate_tests=False) == 1
-    assert fewest("codet") == 2
-    assert fewest("pbt") == 3  # divide, conquer, inputs
+    # trial + the root's example extraction (the paper profile's example_parser = "llm") + tests
+    assert fewest("best-of-n") == 3 and fewest("pat") == 3
+    assert fewest("pat", example_parser="doctest") == 2  # examples parsed: no request
+    assert fewest("pat", generate_tests=False, example_parser="doctest") == 1
+    assert fewest("codet") == 2  # CodeT's test writer extracts nothing
+    assert fewest("pbt") == 4  # divide, conquer, example extraction, inputs
 
 
 def test_most_requests_grow_with_each_limit() -> None:
@@ -49,12 +51,13 @@ def test_most_requests_grow_with_each_limit() -> None:
 
     # Standard: trial_requests (3) requests of one greedy sample, nothing else.
     assert most("standard") == 3
-    # PaT with max_depth 0 never plans: trials 3x3 (trial_requests x trial_attempts), tests 3x3.
-    assert most("pat", max_depth=0) == 9 + 9
+    # PaT with max_depth 0 never plans: trials 3x3 (trial_requests x trial_attempts), the root's
+    # example extraction 3x3 (test_retries, once per attempt), tests 3x3.
+    assert most("pat", max_depth=0) == 9 + 9 + 9
     # max_depth 1: the root plans (5 rounds x 3 parse retries); each round's 2 helpers are nodes
     # at depth 1 == max_depth, never implemented on the paper profile, given trial and tests on
     # strict.
-    assert most("pat", max_depth=1) == 9 + 9 + 15
+    assert most("pat", max_depth=1) == 9 + 9 + 9 + 15
     strict = budgets_for("pat", {"max_depth": 1}, profile="strict")
     node = sum(s.most for s in stages("pat", strict) if s.name != "plan")
     assert sum(requests_per_problem("pat", strict)["most"].values()) == (
@@ -77,12 +80,13 @@ def test_dry_run_calls_no_model_and_creates_nothing(workdir, capsys) -> None:
     estimate = json.loads(capsys.readouterr().out)
     assert estimate["to_solve"] == 4 and estimate["recorded"] is None
     fewest = estimate["per_problem"]["fewest"]
-    assert fewest["requests"] == {"generator": 2, "planner": 0}
-    # Prices of the fake model: $1 / $2 per 1M tokens; answers counted at max_tokens (1024).
+    assert fewest["requests"] == {"generator": 3, "planner": 0}
+    # Prices of the fake model: $1 / $2 per 1M tokens; answers counted at max_tokens: the
+    # config sets none, so the paper profile's floor of 8192 (issue 20).
     tokens = fewest["tokens"]["generator"]
-    assert tokens["output"] == 1024 * (5 + 1)  # five trial samples and one test answer
+    assert tokens["output"] == 8192 * (5 + 1 + 1)  # five trial samples, examples, one test
     assert fewest["cost_usd"] == pytest.approx((tokens["input"] * 1 + tokens["output"] * 2) / 1e6)
-    assert estimate["whole_run"]["fewest"]["requests"] == 8
+    assert estimate["whole_run"]["fewest"]["requests"] == 12  # 4 problems x 3
 
 
 def test_dry_run_measures_a_recorded_run_and_leaves_its_database_alone(workdir, capsys) -> None:
