@@ -93,7 +93,7 @@ class FakeBox:
             raise AssertionError("plus inputs were run although base failed")
         out = []
         for call in calls:
-            args, kwargs = decode_value(call["argv"])
+            args, _kwargs = decode_value(call["argv"])
             if not self.ok:
                 out.append(CallOutcome("error", message="ValueError: wrong"))
                 continue

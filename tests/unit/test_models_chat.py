@@ -8,7 +8,8 @@ import openai
 import pytest
 from langchain_core.messages import HumanMessage
 
-from pat_graph.models.config import ChatOpenAICompat, ModelSpec, make_chat_model
+from pat_graph.models.config import ModelSpec, make_chat_model
+from pat_graph.models.openai_chat import ChatOpenAICompat
 from tests.support.openai_stub import OpenAIStub
 
 LONG = "w1 w2 w3 w4 w5 w6 w7 w8 w9 w10"
