@@ -13,8 +13,7 @@ The database is opened read-only, no model is built, no server is asked.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ from pat_graph.graph import prompts
 from pat_graph.graph.budgets import Budgets
 from pat_graph.graph.estimate import HELPERS_PER_PLAN, requests_per_problem, stages
 from pat_graph.runs.pgstore import is_postgres_url, open_run_store
-from pat_graph.runs.store import Store, check_db_path
 
 CHARS_PER_TOKEN = 4  # sizes a forecast only; what a run bills is always the servers' usage
 ROLES = ("generator", "planner")
@@ -129,34 +127,12 @@ def _model(spec: Any) -> dict[str, Any]:
 
 
 # ----- a recorded run ------------------------------------------------------------------------
-@contextlib.asynccontextmanager
-async def _read_only(db: str | Path) -> AsyncIterator[Any]:
-    """The run tables for reading only, PostgreSQL through the readers' store. SQLite: a
-    database in WAL mode opened even with mode=ro gets -wal/-shm files, so when there is no
-    -wal (no writer is at work and every write was checkpointed) it is opened `immutable`,
-    which creates nothing; with one, mode=ro reads what the writer has committed."""
-    if is_postgres_url(db):
-        async with open_run_store(db, create=False) as store:
-            yield store
-        return
-    import aiosqlite
-
-    file = check_db_path(db).resolve()
-    live = file.with_name(file.name + "-wal").exists()
-    conn = await aiosqlite.connect(f"{file.as_uri()}?{'mode=ro' if live else 'immutable=1'}",
-                                   uri=True)  # fmt: skip
-    try:
-        yield Store(conn)
-    finally:
-        await conn.close()
-
-
 async def _recorded_runs(db: str | Path) -> dict[str, dict[str, Any]]:
     """Every run in `db` with an outcome: its record, finished task ids and measured usage."""
     if not is_postgres_url(db) and not Path(db).exists():
         return {}
     found: dict[str, dict[str, Any]] = {}
-    async with _read_only(db) as store:
+    async with open_run_store(db, readonly=True) as store:
         for record in await store.list_runs():
             rows = await store.results(record.name)
             if not rows:

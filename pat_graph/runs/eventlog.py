@@ -222,16 +222,14 @@ async def follow_run(db: str, run: str, path: str | None) -> AsyncIterator[None]
 
 async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None:
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store
-    from pat_graph.runs.store import open_reader
 
-    # In this process the runner has the SQLite file open: only a reader that shares its locks
-    # (store.open_reader) may open it again.
+    # In this process the runner has the SQLite file open: a second connection through SQLite
+    # shares its locks (store.check_db_path says why nothing else may open the file).
     pg = is_postgres_url(db)
-    opener = open_run_store if pg else open_reader
     while True:
         opened = False
         try:
-            async with opener(db) as store:
+            async with open_run_store(db, readonly=True) as store:
                 opened = True
                 follower = _Follower(store, run, log, pg=pg)
                 while not stop.is_set():

@@ -14,8 +14,7 @@ import os
 import sqlite3
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Required, TypedDict, Unpack
@@ -362,8 +361,8 @@ def check_run_name(name: str) -> str:
 
 
 def check_db_path(path: str | Path, *, create: bool = True) -> Path:
-    """The checks that need no connection: not a URL, not a directory, an SQLite file if it
-    exists (its first bytes), and present unless `create`. Nothing is created here."""
+    """The checks that need no connection: not a URL, not a directory nor a device, and present
+    unless `create`. Nothing is created or opened here."""
     if "://" in str(path):  # a URL would otherwise become a directory named "postgresql:"
         raise ConfigError(
             f"--db {path}: pass the path of an SQLite file or a postgresql:// URL; other URLs "
@@ -377,15 +376,11 @@ def check_db_path(path: str | Path, *, create: bool = True) -> Path:
             f"--db {file} is not a regular file (a device, FIFO or socket); pass the path of a "
             "database file"
         )
-    if file.exists():
-        with file.open("rb") as fh:
-            head = fh.read(len(SQLITE_MAGIC))
-        if head and head != SQLITE_MAGIC:
-            raise ConfigError(
-                f"--db {file} is not an SQLite database (it starts with {head[:12]!r}); "
-                "pass the run database pat-graph created"
-            )
-    elif not create:
+    # Whether the file is an SQLite database is left to SQLite (db_error_message): reading its
+    # head here with a plain open() would drop, at close(), every POSIX lock this process holds
+    # on the file, SQLite's included, and another process could then checkpoint and delete the
+    # WAL under a connection of this one (a follower beside the runner: lost results).
+    if not file.exists() and not create:
         raise ConfigError(f"no database at {file}; run `pat-graph run` first or pass --db")
     return file
 
@@ -524,30 +519,6 @@ async def _open_reader(file: Path) -> aiosqlite.Connection:
     return conn
 
 
-@asynccontextmanager
-async def open_reader(path: str | Path) -> AsyncIterator[Store]:
-    """A read-only `Store` for a process that may already have the database open: a follower
-    of a run beside its runner (--log-json) or a live view's poll.
-
-    Why not `open_db`: it reads the file's first bytes with a plain open(), and closing any
-    descriptor of a database file drops every POSIX lock this process holds on it, SQLite's
-    included; another process may then take itself for the last user, checkpoint and delete the
-    WAL under the writer, whose later commits are lost. SQLite's own open (a URI, read-only)
-    shares the locks it already holds. ConfigError while the file does not exist."""
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"no database at {file} yet")
-    try:
-        conn = await aiosqlite.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise ConfigError(f"--db {file}: cannot open the database ({exc})") from exc
-    try:
-        await conn.execute("PRAGMA busy_timeout=10000")
-        yield Store(conn)
-    finally:
-        await conn.close()
-
-
 def db_error_message(exc: sqlite3.Error, file: str | Path) -> str:
     """One line that says what happened to the database and what to do about it."""
     name = getattr(exc, "sqlite_errorname", "")
@@ -559,5 +530,16 @@ def db_error_message(exc: sqlite3.Error, file: str | Path) -> str:
     if name == "SQLITE_FULL" or "is full" in str(exc):
         return f"the disk holding {file} is full ({exc}); free some space and run again"
     if name == "SQLITE_NOTADB" or "not a database" in str(exc):
-        return f"--db {file} is not an SQLite database ({exc}); pass the run database"
+        return f"--db {file} is not an SQLite database{_starts_with(file)}; pass the run database"
     return f"the database {file} failed: {type(exc).__name__}: {exc}"
+
+
+def _starts_with(file: str | Path) -> str:
+    """What the file starts with, for the message about a file SQLite refused (no lock of this
+    process can be on a file that is not a database)."""
+    try:
+        with Path(file).open("rb") as fh:
+            head = fh.read(12)
+    except OSError:
+        return ""
+    return f" (it starts with {head!r})" if head else " (it is empty)"

@@ -147,7 +147,6 @@ async def watch(
     The site goes to `out` (kept afterwards), or to a temporary folder removed at the end."""
     from pat_graph.reporting.report import load_summaries
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
-    from pat_graph.runs.store import open_reader
 
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port must be between 0 (a free port) and 65535 (got {port})")
@@ -164,7 +163,7 @@ async def watch(
     try:
         async with contextlib.AsyncExitStack() as stack:
             # PostgreSQL: one pool for every poll. SQLite: a short read-only connection per poll,
-            # so none is open while the site is rewritten (store.open_reader says why).
+            # so none is open while the site is rewritten.
             pool = None
             if is_postgres_url(db):
                 pool = await stack.enter_async_context(open_run_store(db))
@@ -172,7 +171,7 @@ async def watch(
             async def version() -> tuple[Any, ...]:
                 if pool is not None:
                     return await pool.data_version()
-                async with open_reader(db) as store:
+                async with open_run_store(db, readonly=True) as store:
                     return await store.data_version()
 
             state = LiveState()
