@@ -105,10 +105,11 @@ def test_watch_page_counts_results_as_they_land(db: str, tmp_path: Path, browser
                 raise AssertionError(f"{first=} {badge=} {state=} {browser.errors=}") from None
             assert grown > first
             assert int(browser.eval("sessionStorage.getItem('pat-graph-live-reloads')")) >= 1
-            assert browser.eval("document.getElementById('live-badge') !== null")
+            # the page may be reloading again as more results land: wait for the badge to be back
+            _wait("the live badge", lambda: _badge_shown(browser))
             assert run.wait(timeout=300) in (0, 1)
             _wait("the page to show the whole run", lambda: _read_done(browser) == PROBLEMS)
-            assert "live" in browser.eval("document.getElementById('live-badge').textContent")
+            _wait("the badge to say live", lambda: "live" in _badge_text(browser))
             assert browser.errors == [], browser.errors
         finally:
             browser.open("about:blank")  # leave no page polling a server about to stop
@@ -118,6 +119,20 @@ def test_watch_page_counts_results_as_they_land(db: str, tmp_path: Path, browser
     assert watch.returncode == 0  # SIGTERM stops the watch cleanly
     problems = [e for e in _events(log) if e["event"] == "problem"]
     assert sorted(e["task_id"] for e in problems) == [f"fake/{k}" for k in range(PROBLEMS)]
+
+
+def _badge_shown(browser: Browser) -> bool:
+    try:
+        return bool(browser.eval("document.getElementById('live-badge') !== null"))
+    except Exception:  # between a reload's unload and load
+        return False
+
+
+def _badge_text(browser: Browser) -> str:
+    try:
+        return str(browser.eval("document.getElementById('live-badge').textContent") or "")
+    except Exception:  # between a reload's unload and load
+        return ""
 
 
 def _read_done(browser: Browser) -> int:

@@ -47,6 +47,8 @@ def reply(body: dict[str, Any]) -> str:
     square = target == "square"
     if last.startswith((prompts.TRIAL_TASK, prompts.CONQUER_TASK)):
         return fenced(RIGHT_SQUARE if square else WRONG_ADD_SQ)
+    if last.startswith(prompts.EXAMPLES_TASK):  # the paper profile extracts the root's examples
+        return fenced("assert add_sq(1, 2) == 5")
     if last.startswith(prompts.TESTS_TASK):
         return fenced("assert square(3) == 9" if square else "assert add_sq(2, 2) == 8")
     if last.startswith((prompts.CALLS_TASK, prompts.INPUTS_TASK)):

@@ -232,7 +232,8 @@ async def test_studio_streams_then_resumes_after_a_breakpoint(
     assert {"generate", "build_tests"} <= updated and "verify" not in updated
     messages = parts["messages"]
     assert messages and all(meta["role"] == "generator" for _, meta in messages)
-    assert {meta["purpose"] for _, meta in messages} == {"trial", "tests"}
+    # the trial, the root's example extraction (paper profile) and the test writer's request
+    assert {meta["purpose"] for _, meta in messages} == {"trial", "examples", "tests"}
     assert any(m["type"] == "AIMessageChunk" for m, _ in messages)  # tokens, streamed
     progress = {c["event"] for c in parts["custom"]}
     assert {"trial_sampled", "tests_written"} <= progress
@@ -249,4 +250,4 @@ async def test_studio_streams_then_resumes_after_a_breakpoint(
     assert len(stub.requests) == asked  # resumed at verify: nothing was asked again
     done = await client.threads.get_state(thread["thread_id"])
     assert done["next"] == [] and done["values"]["final"]["verified"] is True
-    assert len(done["values"]["ledger"]) == 2  # the trial and the tests, once each
+    assert len(done["values"]["ledger"]) == 3  # the trial, the examples and the tests, once each
