@@ -46,6 +46,29 @@ def is_floats(x):
     if isinstance(x, float):
         return True
     return isinstance(x, (list, tuple)) and bool(x) and all(isinstance(i, float) for i in x)
+def surely_longer(x, limit):
+    # True only when to_source(x) is certainly over `limit` characters: each element of a
+    # container takes at least 3 (itself and ", "); stops early, so a huge output is never
+    # rendered just to learn that it is too large to embed.
+    stack, n = [x], 0
+    while stack:
+        v = stack.pop()
+        if type(v) in (list, tuple, set, frozenset):
+            n += 3 * len(v)
+            if n > limit:
+                return True
+            stack.extend(v)
+        elif type(v) is dict:
+            n += 6 * len(v)
+            if n > limit:
+                return True
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif type(v) in (str, bytes):
+            n += len(v)
+            if n > limit:
+                return True
+    return False
 class _Null:
     def write(self, s): return len(s)
     def flush(self): pass
@@ -62,8 +85,9 @@ for _tier, _inputs in (("base", {base}), ("plus", {plus})):
         _dt = time.perf_counter() - _t0
         if {not_none!r}:
             _res = _res is not None
-        _src = to_source(_res)
-        if {digest_ok!r} and len(_src) > {max_literal} and not is_floats(_res):
+        _big = {digest_ok!r} and not is_floats(_res)
+        _src = "" if _big and surely_longer(_res, {max_literal}) else to_source(_res)
+        if _big and (not _src or len(_src) > {max_literal}):
             _digest = hashlib.sha256(canonical_form(_res).encode()).hexdigest()
             _out.write(json.dumps([_tier, "None", _dt, _digest]) + "\\n")
         else:

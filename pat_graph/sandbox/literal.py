@@ -74,6 +74,10 @@ def canonical_form(value: Any) -> str:
         return "b" + repr(value)
     if isinstance(value, list | tuple):
         tag = "L" if isinstance(value, list) else "T"
+        if value and all(type(v) is str for v in value):
+            # The same text as the general case below, built at C speed: outputs such as
+            # MBPP+'s 1.66 M tuples of colour names take seconds instead of a minute.
+            return tag + "[s" + ",s".join(map(repr, value)) + "]"
         return tag + "[" + ",".join(canonical_form(v) for v in value) + "]"
     if tp is set or tp is frozenset:
         return "S{" + ",".join(sorted(canonical_form(v) for v in value)) + "}"
