@@ -43,7 +43,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
         return await _cmd_evaluate(args)
     if args.command == "prune":
         from pat_graph.reporting.report import load_summaries
-        from pat_graph.runs.runner import prune_run
+        from pat_graph.runs.housekeeping import prune_run
 
         await load_summaries(args.db, [args.run_name])  # same messages for a bad db or run
         n = await prune_run(args.db, args.run_name)
@@ -54,7 +54,7 @@ async def _dispatch(args: argparse.Namespace) -> int:
 
         return await cmd_worker(args)
     if args.command == "delete":
-        from pat_graph.runs.runner import delete_run
+        from pat_graph.runs.housekeeping import delete_run
 
         counts = await delete_run(args.db, args.run_name, force=args.force)
         print(

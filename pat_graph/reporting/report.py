@@ -14,7 +14,7 @@ from typing import Any
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budgets import knob_changes
-from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
+from pat_graph.graph.verdict import recorded_untested, recorded_verified
 from pat_graph.models.cost import summarize
 from pat_graph.models.transport import wire_summary
 from pat_graph.reporting.ratings import by_rating, rating_text

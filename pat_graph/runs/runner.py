@@ -13,8 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,12 @@ from pat_graph.graph.solve import Result, initial_state, result_from_state
 from pat_graph.models.calls import record_calls
 from pat_graph.models.roles import RoleModel
 from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
-from pat_graph.runs.pgstore import is_postgres_url, open_postgres, redact, transient_errors
+from pat_graph.runs.database import open_database as _database
+from pat_graph.runs.database import thread_id
+from pat_graph.runs.housekeeping import delete_run, prune_run  # noqa: F401  (their old home)
+from pat_graph.runs.pgstore import redact, transient_errors
 from pat_graph.runs.progress import Progress
-from pat_graph.runs.store import RunRecord, Store, check_run_name, db_error_message, open_db
+from pat_graph.runs.store import RunRecord, check_run_name, db_error_message
 from pat_graph.sandbox.base import Sandbox
 
 JudgeFn = Callable[..., Awaitable[Any]]
@@ -57,10 +59,6 @@ class RunOutcome:
     # from the database, so "n/total done" is the run's, not this process's share.
     run_done: int = 0
     run_errors: dict[str, str] = field(default_factory=dict)
-
-
-def thread_id(run: str, task_id: str) -> str:
-    return f"{run}::{task_id}"
 
 
 def spec_dict(model: RoleModel, spec: Any = None) -> dict[str, Any]:
@@ -450,80 +448,3 @@ def _make_progress(
     ids = {t.task_id for t in tasks}
     rows = [previous[t] for t in done if t in ids]
     return Progress(len(tasks), done=len(rows), passed=sum(1 for r in rows if r.base))
-
-
-@asynccontextmanager
-async def _database(
-    db_path: str | Path, *, create: bool = True, pool_size: int = 8
-) -> AsyncIterator[tuple[Any, Any]]:
-    """The run database: one connection shared by the checkpointer and the results store, whose
-    writes the saver's lock serialises; or, for a postgresql:// URL, one pool of `pool_size`
-    connections shared by AsyncPostgresSaver and the run tables (pgstore.py)."""
-    if is_postgres_url(db_path):
-        async with open_postgres(str(db_path), create=create, pool_size=pool_size) as pair:
-            yield pair
-        return
-    conn = await open_db(db_path, create=create)
-    try:
-        saver = AsyncSqliteSaver(conn)
-        await saver.setup()
-        store = Store(conn, saver.lock)
-        await store.setup()
-        yield saver, store
-    finally:
-        await conn.close()
-
-
-async def prune_run(db_path: str | Path, run: str) -> int:
-    """Delete the checkpoints of a run's finished problems; results and ledgers stay."""
-    async with _database(db_path, create=False) as (saver, store):
-        if await store.get_run(run) is None:
-            raise ConfigError(f"unknown run {run!r} in {db_path}")
-        done = [t for t, s in (await store.statuses(run)).items() if s == "done"]
-        for task_id in done:
-            await saver.adelete_thread(thread_id(run, task_id))
-        if is_postgres_url(db_path):  # autovacuum gives PostgreSQL's pages back
-            return len(done)
-        # Deleting frees pages inside the file; VACUUM gives them back to the disk.
-        await store.conn.commit()
-        await store.conn.execute("VACUUM")
-        return len(done)
-
-
-async def delete_run(db_path: str | Path, run: str, *, force: bool = False) -> dict[str, int]:
-    """Remove one run: its settings, results, call ledger and every checkpoint thread.
-
-    Other runs in the same file are untouched. Without `force`, a run with finished results is
-    refused, because those results cost money to produce and cannot be recomputed for free.
-    """
-    async with _database(db_path, create=False) as (saver, store):
-        if await store.get_run(run) is None:
-            known = ", ".join(r.name for r in await store.list_runs()) or "none"
-            raise ConfigError(f"unknown run {run!r} in {db_path}; known: {known}")
-        statuses = await store.statuses(run)
-        done = sum(1 for s in statuses.values() if s == "done")
-        if done and not force:
-            raise ConfigError(
-                f"run {run!r} has {done} finished result(s); pass --force to delete them, its "
-                "checkpoints and its call ledger"
-            )
-        prefix = thread_id(run, "")
-        if is_postgres_url(db_path):
-            threads = await store.thread_ids(prefix)
-        else:
-            query = "SELECT DISTINCT thread_id FROM checkpoints WHERE substr(thread_id, 1, ?) = ?"
-            async with store.lock, store.conn.execute(query, (len(prefix), prefix)) as cursor:
-                threads = [row[0] for row in await cursor.fetchall()]
-        for tid in threads:
-            await saver.adelete_thread(tid)
-        counts = await store.delete_run(run)  # PostgreSQL's also drops the claims
-        counts["threads"] = len(threads)
-        if is_postgres_url(db_path):
-            return counts
-        await claims_of(store).delete(run)
-        from pat_graph.models.responses import forget  # issue 14: its recorded answers and notes
-
-        counts["responses"] = await forget(store.conn, store.lock, run)
-        await store.conn.commit()
-        await store.conn.execute("VACUUM")
-        return counts

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pat_graph.runs.claims import claims_of
-from pat_graph.runs.runner import _database
+from pat_graph.runs.database import open_database as _database
 from pat_graph.runs.store import RunRecord
 
 pytestmark = pytest.mark.integration

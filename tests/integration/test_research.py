@@ -182,7 +182,7 @@ async def test_problem_budget_finalizes_with_the_best_so_far(bench, tmp_path: Pa
     assert s["budget_capped"] == 3
     assert s["pass_at_1"] == 0.5
     # `delete` drops the run's recorded answers too, and only that run's
-    from pat_graph.runs.runner import delete_run
+    from pat_graph.runs.housekeeping import delete_run
 
     counts = await delete_run(db, "capped", force=True)
     assert counts["responses"] == len(sent)

@@ -84,8 +84,13 @@ def test_progress_heartbeat_in_logs_while_nothing_finishes(tmp_path: Path) -> No
     assert "0/2 pass 0 | in flight 1 | calls 1, 15 tokens, cost $0.0100" in lines[-1]
 
 
-async def test_progress_bar_on_a_terminal_keeps_verbose_lines_off_the_bar() -> None:
+async def test_progress_bar_on_a_terminal_keeps_verbose_lines_off_the_bar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import io
+
+    # A StringIO reports no size, so the bar takes $COLUMNS; pin it (xdist's workers have 80).
+    monkeypatch.setenv("COLUMNS", "160")
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

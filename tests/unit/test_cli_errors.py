@@ -434,7 +434,7 @@ def test_disk_full_stops_the_run_and_says_what_was_kept(workdir: Path, capsys) -
     with GatedStub() as stub, pytest.MonkeyPatch.context() as patch:
         config(workdir / "pat.toml", stub.base_url)
         assert main(run_args("--limit", "1")) == 0  # one result is in before the disk fills
-        patch.setattr("pat_graph.runs.runner.open_db", small_open)
+        patch.setattr("pat_graph.runs.database.open_db", small_open)
         capsys.readouterr()
         code = main(run_args("--concurrency", "2"))
     line = one_error_line(capsys.readouterr().err)

@@ -65,7 +65,7 @@ class RunData:
 
 
 def _thread_prefix(run: str) -> tuple[str, str]:
-    from pat_graph.runs.runner import thread_id
+    from pat_graph.runs.database import thread_id
 
     low = thread_id(run, "")
     return low, low[:-1] + chr(ord(low[-1]) + 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
+from pat_graph.graph.verdict import recorded_untested, recorded_verified
 from pat_graph.models.cost import request_count
 from pat_graph.reporting.explore.data import ProblemData, RunData
 from pat_graph.reporting.explore.render import (

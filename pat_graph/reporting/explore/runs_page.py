@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pat_graph.graph.nodes.finalize import recorded_untested, recorded_verified
+from pat_graph.graph.verdict import recorded_untested, recorded_verified
 from pat_graph.reporting.explore.data import ProblemData, RunData
 from pat_graph.reporting.explore.render import (
     esc,
