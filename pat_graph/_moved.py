@@ -84,7 +84,7 @@ class _OldPaths(importlib.abc.MetaPathFinder):
             return None
         for old, moved in MOVED.items():
             if rest == old or rest.startswith(old + "."):
-                new = f"pat_graph.{moved}{rest[len(old):]}"
+                new = f"pat_graph.{moved}{rest[len(old) :]}"
                 return importlib.util.spec_from_loader(fullname, _Alias(new))
         return None
 

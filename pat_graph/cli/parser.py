@@ -216,4 +216,3 @@ def _reproduction_flags(
         help="a local checkout of the PaT (or FunCoder) repository: its prompt modules are "
         "parsed, never run, and their text is used verbatim (docs/fidelity.md)",
     )  # fmt: skip
-

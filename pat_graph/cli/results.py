@@ -133,4 +133,3 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     else:
         print(out)
     return 0
-

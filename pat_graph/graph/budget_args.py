@@ -90,4 +90,3 @@ def _describe(hint: Any) -> str:
         return " or ".join(_describe(a) for a in get_args(hint))
     names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
     return names.get(hint, "null" if hint is type(None) else getattr(hint, "__name__", str(hint)))
-

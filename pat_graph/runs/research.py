@@ -59,7 +59,6 @@ async def open_source(spec: str, db_path: str | Path, run: str) -> Source:
     return source
 
 
-
 @dataclass(frozen=True)
 class ResearchOptions:
     replay: str | None = None  # DB_OR_RUN whose answers are reused (same run, other place)

@@ -158,7 +158,11 @@ async def test_an_n_sample_request_stays_one_request_under_callbacks() -> None:
     gen = generator()
     recorder = Recorder()
     graph = build_graph(
-        "best-of-n", generator=gen, sandbox=RuleSandbox(), prices=PRICES, generate_tests=False,
+        "best-of-n",
+        generator=gen,
+        sandbox=RuleSandbox(),
+        prices=PRICES,
+        generate_tests=False,
         example_parser="doctest",  # one request: the n-sample trial, no example extraction
     ).compile()
     state = await graph.ainvoke({"problem": problem()}, {"callbacks": [recorder]})
