@@ -96,6 +96,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+THREADS_ENV = "PAT_GRAPH_LOCAL_THREADS"
+
+
+def _threads_from_env() -> int | None:
+    """$PAT_GRAPH_LOCAL_THREADS: the server's threads. llama.cpp's threads wait for each other
+    by spinning, so on a machine busy with other work fewer threads than cores is faster."""
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise LocalServerError(f"${THREADS_ENV} must be a whole number >= 1 (got {raw!r})")
+    return int(raw)
+
+
 class LocalServer:
     """`with LocalServer() as server:` (or `async with`) -> `server.base_url` answers."""
 
@@ -111,7 +125,7 @@ class LocalServer:
     ) -> None:
         self.port = port
         self.n_ctx = n_ctx
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or _threads_from_env() or os.cpu_count() or 1
         self.startup_timeout = startup_timeout
         self.log_path = log_path
         self.progress = progress  # told when loading starts, every 10 s, and when it is ready

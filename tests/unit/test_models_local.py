@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 from pathlib import Path
@@ -82,3 +83,19 @@ def test_failed_assembly_leaves_no_partial_file(fake_gguf, monkeypatch) -> None:
     with pytest.raises(ValueError, match="sha256"):
         model_path()
     assert list(fake_gguf.dir.iterdir()) == []
+
+
+def test_threads_come_from_the_argument_then_the_environment_then_the_cores(monkeypatch) -> None:
+    from pat_graph.models.local import LocalServer, LocalServerError
+
+    monkeypatch.setenv("PAT_GRAPH_LOCAL_THREADS", "1")
+    command = LocalServer(port=1).command(Path("m.gguf"))
+    assert command[command.index("--n_threads") + 1] == "1"
+    assert command[command.index("--n_threads_batch") + 1] == "1"
+    assert LocalServer(threads=3).threads == 3
+    monkeypatch.delenv("PAT_GRAPH_LOCAL_THREADS")
+    assert LocalServer().threads == (os.cpu_count() or 1)
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("PAT_GRAPH_LOCAL_THREADS", bad)
+        with pytest.raises(LocalServerError, match="PAT_GRAPH_LOCAL_THREADS must be a whole"):
+            LocalServer()
