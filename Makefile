@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # llama-cpp-python builds from source; skipping the multimodal part saves most of the build time.
 export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 
-.PHONY: test run lint clean
+.PHONY: test check run lint clean
 
 # `make run`: the embedded model (Gemma 3 270M via llama.cpp's server) runs PaT and the standard
 # baseline on the first K HumanEval problems, offline. Budgets are cut down so it ends in minutes
@@ -44,9 +44,19 @@ run: $(VENV)/.installed-run
 	@echo "plot:     $(OUT)/pareto.png"
 	@echo "explorer: $(OUT)/explore/index.html   (open it in a browser; no server needed)"
 
+# The whole suite in parallel workers (pytest-xdist): most tests wait on subprocesses, sandboxes
+# and servers, so four workers keep two cores busy. A test that hangs fails after 15 minutes
+# instead of holding the suite. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 4
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist worksteal --timeout 900 --durations 15
+
+# The quick tier for everyday work: lint, format and the unit tests (no real sandbox, no server).
+check: $(VENV)/.installed-test
+	$(BIN)/ruff check pat_graph graphs tests benchmarks
+	$(BIN)/ruff format --check pat_graph graphs tests benchmarks
+	$(BIN)/python -m pytest -q -n 2 --timeout 300 tests/unit
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
