@@ -15,6 +15,36 @@ import pytest
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("PAT_GRAPH_LOCAL_THREADS", "1")
 
+# Tests that take tens of seconds or more (pytest --durations), longest first. They start first,
+# so the parallel workers (`--dist load` hands tests out in this order) do not end the suite
+# waiting for one of them that started last. Order only: every test still runs.
+LONG_FIRST = (
+    "tests/integration/test_local_solve.py",
+    "tests/integration/test_make_run.py",
+    "tests/integration/test_judge.py::test_canonical_solutions_pass",
+    "tests/integration/test_faults_kill.py",
+    "tests/integration/test_scaleout.py",
+    "tests/integration/test_faults.py",
+    "tests/integration/test_read_only_db.py",
+    "tests/integration/test_resume.py",
+    "tests/integration/test_signals.py",
+    "tests/integration/test_sandbox_humaneval.py",
+    "tests/integration/test_local_model",
+    "tests/integration/test_run_counts.py",
+    "tests/integration/test_explore_watch.py",
+    "tests/integration/test_limits_processes.py",
+    "tests/integration/test_explore_browser.py",
+    "tests/integration/test_studio",
+)
+
+
+def _rank(nodeid: str) -> int:
+    return next((i for i, p in enumerate(LONG_FIRST) if nodeid.startswith(p)), len(LONG_FIRST))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: _rank(item.nodeid))  # stable: the rest keep their order
+
 
 @pytest.fixture(autouse=True)
 def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):

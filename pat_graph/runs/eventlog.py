@@ -26,6 +26,7 @@ from typing import IO, Any
 from pat_graph.errors import ConfigError
 
 SCHEMA_VERSION = 1
+LATE_OPEN_ATTEMPTS = 5  # after the run ended, before giving up with a warning
 POLL_S = 0.25
 # Rows can become visible slightly out of key order: a finish time is taken before its commit
 # waits for the write lock (and on other machines' clocks), and PostgreSQL transactions take call
@@ -226,6 +227,7 @@ async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None
     # In this process the runner has the SQLite file open: a second connection through SQLite
     # shares its locks (store.check_db_path says why nothing else may open the file).
     pg = is_postgres_url(db)
+    late = 0  # attempts to open after the run ended
     while True:
         opened = False
         try:
@@ -242,7 +244,15 @@ async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None
             if opened:
                 raise
             if stop.is_set():
-                return  # the run stopped before making its database: nothing to log
+                if not pg and not Path(db).exists():
+                    return  # the run stopped before making its database: nothing to log
+                # The run ended between two polls, before this follower got the database
+                # open (a short run on a busy machine): it must still log what the run did.
+                late += 1
+                if late > LATE_OPEN_ATTEMPTS:
+                    raise
+                await asyncio.sleep(POLL_S)
+                continue
             await _pause(stop)  # no database (or no run tables) yet: the run makes them
 
 

@@ -16,7 +16,7 @@ from pat_graph.models.limits import Limiter
 from tests.support.counting_stub import CountingStub
 
 WINDOW = 2.0  # seconds standing in for a minute in the stub tests
-SLACK = 0.5  # arrival jitter tolerated on a loaded machine (request sent vs arrived)
+SLACK = 1.0  # arrival jitter tolerated on a busy machine (sent vs arrived; xdist shares 2 cores)
 
 
 class FakeTime:
