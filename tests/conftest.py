@@ -16,12 +16,14 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("PAT_GRAPH_LOCAL_THREADS", "1")
 
 # Tests that take tens of seconds or more (pytest --durations), longest first. They start first,
-# so the parallel workers (`--dist load` hands tests out in this order) do not end the suite
-# waiting for one of them that started last. Order only: every test still runs.
+# so the parallel workers do not end the suite waiting for one of them that started last
+# (`--dist load --maxschedchunk 1` hands tests out in this order, one at a time to whichever
+# worker is free; the two real-model tests go to different workers). Order only: every test
+# still runs.
 LONG_FIRST = (
     "tests/integration/test_local_solve.py",
-    "tests/integration/test_make_run.py",
     "tests/integration/test_judge.py::test_canonical_solutions_pass",
+    "tests/integration/test_make_run.py",
     "tests/integration/test_faults_kill.py",
     "tests/integration/test_scaleout.py",
     "tests/integration/test_faults.py",
