@@ -59,6 +59,27 @@ def _done(db: Path) -> int:
             return 0
 
 
+def _wait_for_checkpoints_to_settle(db: Path, quiet_s: float = 1.5, limit_s: float = 30) -> None:
+    def count() -> int:
+        try:
+            with sqlite3.connect(db, timeout=10) as con:
+                return sum(
+                    con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                    for table in ("checkpoints", "writes")
+                )
+        except sqlite3.OperationalError:
+            return -1
+
+    last, since, deadline = count(), time.monotonic(), time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = count()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return
+
+
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     write_benchmark(tmp_path / "bench.jsonl", N_TASKS)
 
@@ -81,7 +102,10 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path: Path) -> Non
         )  # fmt: skip
         try:
             assert stub.frozen.wait(90), "the run never got half-way"
-            time.sleep(1.0)  # answered replies get checkpointed; the frozen ones stay in flight
+            # Answered replies get checkpointed; the frozen ones stay in flight. Wait until the
+            # checkpoints stop changing (a fixed second was too short on a busy machine: an
+            # answered reply not yet checkpointed is asked again and looked like a repeat).
+            _wait_for_checkpoints_to_settle(tmp_path / "crash.sqlite")
             in_flight = len(stub.requests) - len(stub.responses)
             sent_before_kill = len(stub.requests)
             proc.send_signal(signal.SIGKILL)
