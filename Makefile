@@ -50,7 +50,7 @@ run: $(VENV)/.installed-run
 TEST_WORKERS ?= 4
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
-	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup --timeout 900 --durations 15
+	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist load --maxschedchunk 1 --timeout 900 --durations 15
 
 # The quick tier for everyday work: lint, format and the unit tests (no real sandbox, no server).
 check: $(VENV)/.installed-test

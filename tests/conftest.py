@@ -5,19 +5,22 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+from collections.abc import Iterator
+
 import pytest
 
 # Tests that take tens of seconds or more (pytest --durations), longest first. They start first,
 # so the parallel workers do not end the suite waiting for one of them that started last
-# (`--dist loadgroup` hands tests out in this order, one at a time to whichever worker is free;
-# the real-model tests are one group and go first, the largest group). Order only: every test
-# still runs.
+# (`--dist load --maxschedchunk 1` hands tests out in this order, one at a time to whichever
+# worker is free). Order only: every test still runs.
 LONG_FIRST = (
     "tests/integration/test_local_solve.py",
     "tests/integration/test_judge.py::test_canonical_solutions_pass",
-    "tests/integration/test_make_run.py",
     "tests/integration/test_faults_kill.py",
     "tests/integration/test_scaleout.py",
+    "tests/integration/test_make_run.py",  # after the other real-model test: one at a time
     "tests/integration/test_faults.py",
     "tests/integration/test_read_only_db.py",
     "tests/integration/test_resume.py",
@@ -36,14 +39,29 @@ def _rank(nodeid: str) -> int:
     return next((i for i, p in enumerate(LONG_FIRST) if nodeid.startswith(p)), len(LONG_FIRST))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: _rank(item.nodeid))  # stable: the rest keep their order
-    # The embedded model's tests share one worker (`--dist loadgroup`), one after another: two
-    # llama.cpp servers at once on two cores took 841 s and 602 s (140 s and ~100 s apart).
-    for item in items:
-        if item.get_closest_marker("local_model"):
-            item.add_marker(pytest.mark.xdist_group("local_model"))
+
+
+@pytest.fixture(autouse=True)
+def _one_embedded_model_at_a_time(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Tests of the embedded model run one at a time across xdist's workers (a lock file in
+    the run's shared temp dir): two llama.cpp servers at once on two cores took 841 s and
+    602 s for what takes about 140 s and 100 s one after the other."""
+    if request.node.get_closest_marker("local_model") is None:
+        yield
+        return
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # every worker's basetemp sits in the run's one folder
+    with (shared / "embedded-model.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)
