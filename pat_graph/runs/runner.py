@@ -28,8 +28,7 @@ from pat_graph.graph.solve import Result, initial_state, result_from_state
 from pat_graph.models.calls import record_calls
 from pat_graph.models.roles import RoleModel
 from pat_graph.runs.claims import claims_of, lease_seconds, new_worker_id
-from pat_graph.runs.database import open_database as _database
-from pat_graph.runs.database import thread_id
+from pat_graph.runs.database import open_database, thread_id
 from pat_graph.runs.housekeeping import delete_run, prune_run  # noqa: F401  (their old home)
 from pat_graph.runs.pgstore import redact, transient_errors
 from pat_graph.runs.progress import Progress
@@ -195,7 +194,7 @@ async def run_benchmark(
     )
     outcome = RunOutcome(run=run, total=len(tasks))
     pool = max(4, concurrency + 4)
-    async with _database(db_path, pool_size=pool) as (saver, store):
+    async with open_database(db_path, pool_size=pool) as (saver, store):
         claims = claims_of(store)
         await claims.setup()
         await store.register_run(record)

@@ -66,7 +66,6 @@ DATA_VERSION = (
 # Tables pat-graph (or LangGraph's saver inside the same file) creates: a database holding other
 # tables and none of these belongs to something else, and `run` must not write into it.
 OWN_TABLES = frozenset({"runs", "results", "calls", "claims", "checkpoints", "writes"})
-SQLITE_MAGIC = b"SQLite format 3\x00"
 
 # What makes two invocations "the same run": everything that changes the numbers, but not the
 # server address (a model server may move ports between a crash and the resume).

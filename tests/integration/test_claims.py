@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pat_graph.runs.claims import claims_of
-from pat_graph.runs.database import open_database as _database
+from pat_graph.runs.database import open_database
 from pat_graph.runs.store import RunRecord
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ async def _setup(store: Any, ids: list[str]) -> Any:
 
 async def test_concurrent_claims_never_share_a_problem(db: str) -> None:
     ids = [f"t{i}" for i in range(30)]
-    async with _database(db) as (_s1, store1), _database(db) as (_s2, store2):
+    async with open_database(db) as (_s1, store1), open_database(db) as (_s2, store2):
         c1 = await _setup(store1, ids)
         c2 = claims_of(store2)
 
@@ -55,7 +55,7 @@ async def test_concurrent_claims_never_share_a_problem(db: str) -> None:
 
 
 async def test_expired_lease_is_taken_over_and_the_late_result_is_fenced(db: str) -> None:
-    async with _database(db) as (_saver, store):
+    async with open_database(db) as (_saver, store):
         claims = await _setup(store, ["x", "y"])
         first = await claims.claim(RUN, "elsewhere:1:dead", 0.3)
         assert first is not None and first.task_id == "x" and first.attempt == 1
@@ -78,7 +78,7 @@ async def test_expired_lease_is_taken_over_and_the_late_result_is_fenced(db: str
 
 
 async def test_errored_problems_are_retried_by_a_new_run_not_by_a_joining_worker(db: str) -> None:
-    async with _database(db) as (_saver, store):
+    async with open_database(db) as (_saver, store):
         claims = await _setup(store, ["x"])
         claim = await claims.claim(RUN, "h:1:w", 60)
         assert claim is not None
