@@ -33,6 +33,7 @@ POLL_S = 0.25
 # ids before they commit. Each poll looks this far back and skips what it already logged (SQLite
 # gives call ids inside its one write lock, in commit order: no look back needed there).
 CALL_LOOKBACK = 64
+_READ = {"runs", "calls", "results"}  # the tables a follower reads
 FINISH_LOOKBACK_S = 30.0
 _REQUEST_KEYS = (
     "role", "model", "purpose", "depth", "samples", "requests", "input_tokens", "output_tokens",
@@ -230,8 +231,16 @@ async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None
     late = 0  # attempts to open after the run ended
     while True:
         opened = False
+        ended = stop.is_set()  # before opening: the run made all it was going to make
         try:
             async with open_run_store(db, readonly=True) as store:
+                if (_READ & await store.stand_ins()) or await store.get_run(run) is None:
+                    if ended:
+                        return  # the run stopped before it was registered: nothing to log
+                    # Opened while the run was still making its tables: empty stand-ins would
+                    # hide the real ones from this connection for good. Open again later.
+                    await _pause(stop)
+                    continue
                 opened = True
                 follower = _Follower(store, run, log, pg=pg)
                 while not stop.is_set():

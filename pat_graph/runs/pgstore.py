@@ -173,6 +173,9 @@ class PgStore:
         await self._retry(go)
 
     # --- the Store interface -------------------------------------------------------------
+    async def stand_ins(self) -> set[str]:
+        return set()  # setup makes every table before anything is read: none stands in
+
     async def get_run(self, name: str) -> RunRecord | None:
         rows = await self._all("SELECT * FROM runs WHERE name = %s", (name,))
         return _run_from_row(rows[0]) if rows else None
@@ -333,13 +336,15 @@ class PgStore:
         )
         return {r["task_id"] for r in rows}
 
-    async def release(self, run: str, worker: str, task_ids: Iterable[str]) -> None:
-        for task_id in task_ids:
-            await self._exec(
-                "UPDATE claims SET worker = NULL, expires = NULL WHERE run = %s AND "
-                "task_id = %s AND worker = %s AND state = 'todo'",
-                (run, task_id, worker),
-            )
+    async def release(self, run: str, worker: str, task_ids: Iterable[str] | None = None) -> None:
+        sql = (
+            "UPDATE claims SET worker = NULL, expires = NULL WHERE run = %s AND worker = %s "
+            "AND state = 'todo'"
+        )
+        if task_ids is None:
+            await self._exec(sql, (run, worker))
+        for task_id in task_ids or ():
+            await self._exec(sql + " AND task_id = %s", (run, worker, task_id))
 
     async def finish(self, run: str, task_id: str, worker: str, **outcome: Unpack[Outcome]) -> bool:
         async def go(conn: Any) -> bool:

@@ -176,6 +176,14 @@ class Store:
             await self.conn.executescript(SCHEMA)
             await self.conn.commit()
 
+    async def stand_ins(self) -> set[str]:
+        """Tables this read-only connection stands in for with empty TEMP tables, because the
+        file lacked them when it was opened (an older database, or one still being made): they
+        shadow the file's own tables for as long as the connection lives."""
+        sql = "SELECT name FROM temp.sqlite_master WHERE type = 'table'"
+        async with self.lock, self.conn.execute(sql) as c:
+            return {row[0] for row in await c.fetchall()}
+
     async def get_run(self, name: str) -> RunRecord | None:
         async with self.lock, self.conn.execute("SELECT * FROM runs WHERE name = ?", (name,)) as c:
             row = await c.fetchone()

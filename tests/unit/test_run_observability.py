@@ -159,3 +159,31 @@ def test_the_documented_event_examples_are_what_the_log_writes() -> None:
             assert set(example) == written["problem"]
     for key in written["request"] | written["problem"]:
         assert f"`{key}`" in doc, f"{key} is not documented"
+
+
+async def test_a_log_opened_while_the_run_makes_its_tables_still_sees_them(tmp_path: Path) -> None:
+    """The follower may open the database between the checkpointer's tables and the run's own
+    (a busy machine): a read-only connection then stands in empty TEMP tables for the missing
+    ones, which would hide the real tables for good and log nothing (a CI flake)."""
+    import asyncio
+    import sqlite3
+
+    from pat_graph.runs import eventlog
+    from pat_graph.runs.database import open_database
+    from pat_graph.runs.store import RunRecord
+
+    db = tmp_path / "runs.sqlite"
+    with sqlite3.connect(db) as con:  # the moment the follower must not be fooled by
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE checkpoints (thread_id TEXT)")
+    log = tmp_path / "events.jsonl"
+    async with eventlog.follow_run(str(db), "r", str(log)):
+        await asyncio.sleep(eventlog.POLL_S * 3)  # the follower has looked at the partial file
+        async with open_database(db) as (_saver, store):
+            await store.register_run(RunRecord("r", "standard", {}, None, {}, "fake", "h"))
+            await store.record_call("r", "fake/0", {"role": "generator", "output_tokens": 7})
+        await asyncio.sleep(eventlog.POLL_S * 3)
+    logged = events(log)
+    assert [(e["event"], e["task_id"], e["output_tokens"]) for e in logged] == [
+        ("request", "fake/0", 7)
+    ]
