@@ -171,14 +171,20 @@ class SqliteClaims:
             await self.store.conn.commit()
         return held
 
-    async def release(self, run: str, worker: str, task_ids: Iterable[str]) -> None:
-        """Give leases back at once (an orderly stop), so others need not wait for expiry."""
+    async def release(self, run: str, worker: str, task_ids: Iterable[str] | None = None) -> None:
+        """Give leases back at once (an orderly stop), so others need not wait for expiry;
+        `task_ids` None gives back every lease `worker` holds in `run`."""
+        sql = (
+            "UPDATE claims SET worker = NULL, expires = NULL WHERE run = ? AND worker = ? "
+            "AND state = 'todo'"
+        )
         async with self.store.lock:
-            await self.store.conn.executemany(
-                "UPDATE claims SET worker = NULL, expires = NULL WHERE run = ? AND task_id = ? "
-                "AND worker = ? AND state = 'todo'",
-                [(run, t, worker) for t in task_ids],
-            )
+            if task_ids is None:
+                await self.store.conn.execute(sql, (run, worker))
+            else:
+                await self.store.conn.executemany(
+                    sql + " AND task_id = ?", [(run, worker, t) for t in task_ids]
+                )
             await self.store.conn.commit()
 
     async def finish(self, run: str, task_id: str, worker: str, **outcome: Unpack[Outcome]) -> bool:

@@ -383,9 +383,11 @@ async def run_benchmark(
             raise
         finally:
             renewer.cancel()
-            if held:  # an orderly stop gives its leases back at once
-                with contextlib.suppress(Exception):
-                    await claims.release(run, worker, list(held))
+            # An orderly stop gives its leases back at once: all of this worker's, not only
+            # those in `held`, since a stop that lands while a claim commits leaves a lease
+            # taken that `held` never saw.
+            with contextlib.suppress(Exception):
+                await claims.release(run, worker)
             if bar:
                 bar.close()
         ids = {t.task_id for t in run_tasks}

@@ -90,3 +90,18 @@ async def test_errored_problems_are_retried_by_a_new_run_not_by_a_joining_worker
         assert again is not None and again.attempt == 2
         assert await claims.finish(RUN, "x", "h:2:w", status="done", result={}, base=False)
         assert (await claims.pending(RUN)).done == 1
+
+
+async def test_a_stopping_worker_gives_back_every_lease_it_holds_and_only_its_own(db: str) -> None:
+    """A stop can land while a claim commits, so the worker's own list of problems lacks one it
+    holds: release without ids gives back all of that worker's leases, no one else's."""
+    async with open_database(db) as (_saver, store):
+        claims = await _setup(store, ["a", "b", "c", "d"])
+        for worker in ("h:1:stopping", "h:1:stopping", "h:2:other"):
+            assert await claims.claim(RUN, worker, 60) is not None
+        await claims.release(RUN, "h:2:other", ["a", "b"])  # ids it does not hold: no change
+        assert (await claims.pending(RUN)).held == 3
+        await claims.release(RUN, "h:1:stopping")
+        left = await claims.pending(RUN)
+        assert (left.free, left.held) == (3, 1)
+        assert await claims.renew(RUN, "h:2:other", 60) == {"c"}
