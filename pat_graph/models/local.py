@@ -110,6 +110,44 @@ def _threads_from_env() -> int | None:
     return int(raw)
 
 
+NICE_ENV = "PAT_GRAPH_LOCAL_NICE"
+
+
+def _nice_from_env() -> int | None:
+    """$PAT_GRAPH_LOCAL_NICE: the server's scheduling priority (-20 first ... 19 last)."""
+    raw = os.environ.get(NICE_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        nice = int(raw)
+    except ValueError:
+        nice = None
+    if nice is None or not -20 <= nice <= 19:
+        raise LocalServerError(f"${NICE_ENV} must be a whole number from -20 to 19 (got {raw!r})")
+    return nice
+
+
+def set_priority(pid: int, nice: int) -> str | None:
+    """Give the server started as session leader `pid` the priority `nice`; None when done,
+    else why not. llama.cpp's threads spin while they wait for each other, so a server that
+    the scheduler keeps taking turns with other work (sandboxes, a test suite) slows down far
+    more than its share; a higher priority (below 0, root or CAP_SYS_NICE) keeps it running.
+    Two settings, because on Linux with autogroups (the default) the scheduler shares the CPU
+    between sessions first: the server's own session gets the nice value, and so does its
+    process group, where there are no autogroups."""
+    why = None
+    try:
+        os.setpriority(os.PRIO_PGRP, pid, nice)
+    except OSError as exc:
+        why = f"{exc.strerror}"
+    with contextlib.suppress(FileNotFoundError):  # no autogroups in this kernel
+        try:
+            Path(f"/proc/{pid}/autogroup").write_text(str(nice))
+        except OSError as exc:
+            why = why or f"{exc.strerror}"
+    return why
+
+
 class LocalServer:
     """`with LocalServer() as server:` (or `async with`) -> `server.base_url` answers."""
 
@@ -126,6 +164,7 @@ class LocalServer:
         self.port = port
         self.n_ctx = n_ctx
         self.threads = threads or _threads_from_env() or os.cpu_count() or 1
+        self.nice = _nice_from_env()
         self.startup_timeout = startup_timeout
         self.log_path = log_path
         self.progress = progress  # told when loading starts, every 10 s, and when it is ready
@@ -186,6 +225,10 @@ class LocalServer:
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() kills the whole group
         )
+        if self.nice is not None:
+            why = set_priority(self._proc.pid, self.nice)
+            if why:
+                self._tell(f"local model: ${NICE_ENV}={self.nice} not applied ({why})")
 
     def _tell(self, message: str) -> None:
         if self.progress is not None:

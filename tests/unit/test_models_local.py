@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 import types
 from pathlib import Path
 
@@ -99,3 +100,44 @@ def test_threads_come_from_the_argument_then_the_environment_then_the_cores(monk
         monkeypatch.setenv("PAT_GRAPH_LOCAL_THREADS", bad)
         with pytest.raises(LocalServerError, match="PAT_GRAPH_LOCAL_THREADS must be a whole"):
             LocalServer()
+
+
+def test_priority_from_the_environment_is_checked(monkeypatch) -> None:
+    from pat_graph.models.local import LocalServer, LocalServerError
+
+    monkeypatch.delenv("PAT_GRAPH_LOCAL_NICE", raising=False)
+    assert LocalServer().nice is None
+    monkeypatch.setenv("PAT_GRAPH_LOCAL_NICE", "-5")
+    assert LocalServer().nice == -5
+    for bad in ("high", "-21", "20", "1.5"):
+        monkeypatch.setenv("PAT_GRAPH_LOCAL_NICE", bad)
+        with pytest.raises(LocalServerError, match="PAT_GRAPH_LOCAL_NICE must be a whole number"):
+            LocalServer()
+
+
+def test_priority_reaches_the_servers_session_and_process_group() -> None:
+    """A later nice (allowed to anyone) on a stand-in server started as LocalServer starts it:
+    the session's autogroup and every process of the group get it."""
+    import subprocess
+    import sys
+
+    from pat_graph.models.local import set_priority
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess; subprocess.run(['sleep', '30'])"],
+        start_new_session=True,
+    )
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    try:
+        while not children.read_text().split():  # the helper it spawned is running
+            time.sleep(0.01)
+        helper = int(children.read_text().split()[0])
+        assert set_priority(proc.pid, 7) is None
+        assert os.getpriority(os.PRIO_PROCESS, proc.pid) == 7
+        assert os.getpriority(os.PRIO_PROCESS, helper) == 7
+        autogroup = Path(f"/proc/{proc.pid}/autogroup")
+        if autogroup.exists():
+            assert autogroup.read_text().split()[-1] == "7"
+    finally:
+        os.killpg(proc.pid, 9)
+        proc.wait()
