@@ -18,8 +18,10 @@ from pat_graph.benchmarks.judge import judge
 
 pytestmark = pytest.mark.integration
 
-# Tasks whose canonical solution does not pass this judge (with the looser clock below); reasons
-# in docs/benchmarks-data.md.
+# Tasks whose canonical solution does not pass this judge on this machine, left out of the sweep
+# below; reasons in docs/benchmarks-data.md. (Mbpp/255 took 68 s to fail alone and up to 290 s
+# among the suite's workers; that a program over the time limit fails is tested on its own
+# below, with EvalPlus's clock as shipped.)
 KNOWN_BROKEN: dict[str, set[str]] = {
     "humaneval": set(),
     "humaneval-plus": set(),
@@ -44,14 +46,14 @@ async def test_canonical_solutions_pass(
     monkeypatch.setattr(harness, "TIME_LIMIT_FACTOR", 4 * harness.TIME_LIMIT_FACTOR)
     monkeypatch.setattr(harness, "TASK_TIMEOUT_CAP_S", 4 * harness.TASK_TIMEOUT_CAP_S)
     bench = load_benchmark(name)
-    tasks = bench.tasks[part :: PARTS[name]]
+    tasks = [t for t in bench.tasks[part :: PARTS[name]] if t.task_id not in KNOWN_BROKEN[name]]
     rows = [{"task_id": t.task_id, "solution": t.reference_program} for t in tasks]
     start = time.monotonic()
     result = await evaluate_samples(bench, rows, concurrency=2, only_sampled=True)
     print(f"{name}: {len(rows)} canonical solutions judged in {time.monotonic() - start:.1f}s")
     assert result["problems"] == len(tasks)
     failed = {k for k, v in result["per_task"].items() if not v["base"] or v["plus"] is False}
-    assert failed == KNOWN_BROKEN[name] & {t.task_id for t in tasks}
+    assert failed == set()
     if name == "humaneval":
         assert result["pass_at_1"] == 1.0 and result["pass_at_1_plus"] is None
     if name == "humaneval-plus":
