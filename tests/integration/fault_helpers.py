@@ -79,7 +79,7 @@ def _env() -> dict[str, str]:
     return env
 
 
-def cli(args: list[str], *, timeout: float = 120, **popen: Any) -> subprocess.CompletedProcess:
+def cli(args: list[str], *, timeout: float = 300, **popen: Any) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "pat_graph.cli", *args],
         capture_output=True,
