@@ -8,7 +8,13 @@ import sys
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.budget_args import _budgets, _with_profile
-from pat_graph.runs.setup import _load_benchmark, _probe, _role_models, unpriced_warnings
+from pat_graph.runs.setup import (
+    _load_benchmark,
+    _probe,
+    _role_models,
+    nothing_to_solve,
+    unpriced_warnings,
+)
 
 EXIT_BUDGET_STOP = 3  # --max-cost-usd stopped the run before every problem had started
 
@@ -147,8 +153,13 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
         chosen = {r: dataclasses.replace(s, api_key_env=NO_KEY) for r, s in chosen.items()}
     sandbox = get_sandbox(args.sandbox)
 
+    # The embedded model loads only if this process will ask it something: not when workers
+    # solve the problems, nor when the same command runs again after every problem was done.
+    serve_local = args.workers == 1 and not await nothing_to_solve(
+        args.db, args.run_name, [t.task_id for t in tasks]
+    )
     async with contextlib.AsyncExitStack() as stack:
-        models = await _role_models(stack, chosen, args.seed)
+        models = await _role_models(stack, chosen, args.seed, serve_local=serve_local)
         gen, plan = models["generator"], models.get("planner")
         outcome = await run_benchmark(
             run=args.run_name,

@@ -85,17 +85,43 @@ def _with_seed(chat: Any, seed: int | None) -> Any:
     return chat.model_copy(update={"seed": seed})
 
 
+# Where a local role points when its server is not started because nothing will be asked of
+# it (port 9, discard): a request there fails at once instead of reaching anything.
+NOT_SERVED = "http://127.0.0.1:9/v1"
+
+
+async def nothing_to_solve(db: str, run: str, task_ids: list[str]) -> bool:
+    """True when `run` in `db` has a finished result for every one of `task_ids`: the command
+    repeated after a run ended (README: "run it again: finished problems are skipped") then asks
+    no model anything and need not load the embedded one. False whenever unsure."""
+    from pat_graph.runs.pgstore import is_postgres_url, open_run_store
+
+    if not task_ids or (not is_postgres_url(db) and not Path(db).is_file()):
+        return False
+    try:
+        async with open_run_store(db, readonly=True) as store:
+            done = {r.task_id for r in await store.results(run) if r.status == "done"}
+    except Exception:  # the run itself opens the database and says what is wrong with it
+        return False
+    return set(task_ids) <= done
+
+
 async def _role_models(
-    stack: contextlib.AsyncExitStack, chosen: dict[str, Any], seed: int | None
+    stack: contextlib.AsyncExitStack,
+    chosen: dict[str, Any],
+    seed: int | None,
+    *,
+    serve_local: bool = True,
 ) -> dict[str, Any]:
     """The seeded chat model of each chosen role, generator first, with the embedded model
-    server started in `stack` when a role runs on it: `run` and a joining worker
+    server started in `stack` when a role runs on it and `serve_local` (False when no request
+    will be made: every problem is done, or workers solve them): `run` and a joining worker
     (workers.py) must build their models alike to compute the same thing."""
     from pat_graph.models.config import make_chat_model
     from pat_graph.models.roles import RoleModel
 
-    local_url = None
-    if any(s.is_local for s in chosen.values()):
+    local_url = NOT_SERVED
+    if serve_local and any(s.is_local for s in chosen.values()):
         from pat_graph.models.local import LocalServer
 
         # Loading takes seconds to a minute: say so on stderr rather than look hung (issue 22).

@@ -51,6 +51,9 @@ def test_make_run_does_the_main_job_and_resumes(tmp_path):
     second = _make_run(out)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "1 earlier" in second.stdout + second.stderr
+    # Every problem was done: the embedded model is not loaded again just to find that out.
+    assert "local model: starting" in first.stdout + first.stderr
+    assert "local model: starting" not in second.stdout + second.stderr
     with sqlite3.connect(out / "runs.sqlite") as db:
         after = db.execute("SELECT run, task_id, result FROM results ORDER BY run").fetchall()
     assert after == before  # nothing re-solved, nothing counted twice
