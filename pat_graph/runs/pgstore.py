@@ -84,7 +84,27 @@ CREATE TABLE IF NOT EXISTS claims (
 CREATE INDEX IF NOT EXISTS claims_todo ON claims (run, state, seq);
 """
 
+# Every table and index SCHEMA makes (names are unique within a schema in PostgreSQL).
+SCHEMA_OBJECTS = tuple(
+    line.split(" IF NOT EXISTS ", 1)[1].split()[0]
+    for line in SCHEMA.splitlines()
+    if line.startswith(("CREATE TABLE", "CREATE INDEX"))
+)
 NOW = "extract(epoch from clock_timestamp())"
+
+
+async def take_setup_lock(conn: Any) -> None:
+    """Take SETUP_LOCK, asking again every 50 ms rather than waiting inside the server: the
+    checkpointer's first setup builds an index CONCURRENTLY, which waits for every statement
+    already running, and a `pg_advisory_lock` waiting for the lock its builder holds is one
+    such statement. Two processes opening a new database at once (a run and its event log's
+    follower, or `run --workers N`) then waited for each other forever."""
+    while True:
+        cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))
+        row = await cur.fetchone()
+        if row["got"] if isinstance(row, dict) else row[0]:
+            return
+        await asyncio.sleep(0.05)
 
 
 def is_postgres_url(db: Any) -> bool:
@@ -161,8 +181,21 @@ class PgStore:
         return await self._retry(go)
 
     async def setup(self) -> None:
+        """Make the run tables, unless they are all there already: `CREATE INDEX IF NOT
+        EXISTS` takes a SHARE lock on its table even when the index exists, waiting behind
+        every open write and holding up every later one; a reader or a worker that opens a
+        database in use would then stall the run that writes it (the event log's follower
+        did, now and then, for the whole of a test's 90 s)."""
+        present = await self._all(
+            "SELECT count(*) AS n FROM pg_class WHERE relname = ANY(%s) "
+            "AND relnamespace = to_regnamespace(current_schema())",
+            (list(SCHEMA_OBJECTS),),
+        )
+        if present[0]["n"] == len(SCHEMA_OBJECTS):
+            return
+
         async def go(conn: Any) -> None:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+            await take_setup_lock(conn)
             try:
                 for statement in SCHEMA.split(";"):  # prepared statements: one at a time
                     if statement.strip():
@@ -456,7 +489,7 @@ async def open_postgres(
         saver = saver_cls(pool)
 
         async def setup_saver(conn: Any) -> None:
-            await conn.execute("SELECT pg_advisory_lock(%s)", (SETUP_LOCK,))
+            await take_setup_lock(conn)
             try:
                 await saver.setup()
             finally:

@@ -105,3 +105,24 @@ async def test_a_stopping_worker_gives_back_every_lease_it_holds_and_only_its_ow
         left = await claims.pending(RUN)
         assert (left.free, left.held) == (3, 1)
         assert await claims.renew(RUN, "h:2:other", 60) == {"c"}
+
+
+async def test_processes_opening_a_new_postgres_database_at_once_do_not_wait_forever(
+    pg_url: str,
+) -> None:
+    """The checkpointer's first setup builds an index CONCURRENTLY, which waits for every
+    statement already running; a second opener waiting inside `pg_advisory_lock` for the
+    setup lock was one, so a run and its event log's follower (or `--workers N`) starting on a
+    new database could wait for each other forever."""
+    from contextlib import AsyncExitStack
+
+    async def open_one(stack: AsyncExitStack) -> Any:
+        _saver, store = await stack.enter_async_context(open_database(pg_url, pool_size=2))
+        return store
+
+    async with AsyncExitStack() as stack:
+        stores = await asyncio.wait_for(
+            asyncio.gather(*(open_one(stack) for _ in range(4))), timeout=60
+        )
+        await stores[0].register_run(RECORD)
+        assert [r.name for r in await stores[3].list_runs()] == [RUN]
