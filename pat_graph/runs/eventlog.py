@@ -234,11 +234,11 @@ async def _follow(db: str, run: str, log: EventLog, stop: asyncio.Event) -> None
         ended = stop.is_set()  # before opening: the run made all it was going to make
         try:
             async with open_run_store(db, readonly=True) as store:
-                if (_READ & await store.stand_ins()) or await store.get_run(run) is None:
+                if _READ & await store.stand_ins():
                     if ended:
-                        return  # the run stopped before it was registered: nothing to log
-                    # Opened while the run was still making its tables: empty stand-ins would
-                    # hide the real ones from this connection for good. Open again later.
+                        return  # the run stopped before making its tables: nothing to log
+                    # Opened while the run was still making its tables (SQLite): empty stand-ins
+                    # would hide the real ones from this connection for good. Open again later.
                     await _pause(stop)
                     continue
                 opened = True
