@@ -36,12 +36,16 @@ LONG_FIRST = (
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The embedded model's server runs ahead of everything else the suite runs at the same
-    time (models/local.py, set_priority: llama.cpp's spinning threads slowed 4x when they took
-    turns with the sandboxes of other tests; measured 352 s -> 85 s for one PaT solve next to
-    three busy processes). Only root may raise a priority; others run as before."""
+    """The embedded model's server runs on one thread ahead of everything else the suite runs
+    at the same time (models/local.py, set_priority). llama.cpp's threads spin while they wait
+    for each other, so two threads taking turns with other tests' sandboxes slowed 4x: one PaT
+    solve next to three busy processes took 352 s; 85 s with the priority on two threads, which
+    starved the other tests (a scale-out test's workers got no problem before the run ended);
+    115 s with the priority on one thread, which leaves the other core to the rest. Only root
+    may raise a priority; others run as before."""
     if os.geteuid() == 0:
         os.environ.setdefault("PAT_GRAPH_LOCAL_NICE", "-15")
+        os.environ.setdefault("PAT_GRAPH_LOCAL_THREADS", "1")
 
 
 def _rank(nodeid: str) -> int:
