@@ -155,8 +155,12 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
 
     # The embedded model loads only if this process will ask it something: not when workers
     # solve the problems, nor when the same command runs again after every problem was done.
-    serve_local = args.workers == 1 and not await nothing_to_solve(
-        args.db, args.run_name, [t.task_id for t in tasks]
+    # (Only asked when a role is local: other runs start without opening the database twice.)
+    local = any(s.is_local for s in chosen.values())
+    serve_local = (
+        local
+        and args.workers == 1
+        and not await nothing_to_solve(args.db, args.run_name, [t.task_id for t in tasks])
     )
     async with contextlib.AsyncExitStack() as stack:
         models = await _role_models(stack, chosen, args.seed, serve_local=serve_local)

@@ -97,34 +97,30 @@ def free_port() -> int:
 
 
 THREADS_ENV = "PAT_GRAPH_LOCAL_THREADS"
+NICE_ENV = "PAT_GRAPH_LOCAL_NICE"
+
+
+def _whole_from_env(name: str, low: int, high: int | None = None) -> int | None:
+    """$name as a whole number from `low` (to `high`), None when unset; else one clear error."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    value = int(raw) if raw.removeprefix("-").isdigit() else None
+    if value is None or value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"from {low} to {high}"
+        raise LocalServerError(f"${name} must be a whole number {bounds} (got {raw!r})")
+    return value
 
 
 def _threads_from_env() -> int | None:
     """$PAT_GRAPH_LOCAL_THREADS: the server's threads. llama.cpp's threads wait for each other
     by spinning, so on a machine busy with other work fewer threads than cores is faster."""
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise LocalServerError(f"${THREADS_ENV} must be a whole number >= 1 (got {raw!r})")
-    return int(raw)
-
-
-NICE_ENV = "PAT_GRAPH_LOCAL_NICE"
+    return _whole_from_env(THREADS_ENV, 1)
 
 
 def _nice_from_env() -> int | None:
     """$PAT_GRAPH_LOCAL_NICE: the server's scheduling priority (-20 first ... 19 last)."""
-    raw = os.environ.get(NICE_ENV, "").strip()
-    if not raw:
-        return None
-    try:
-        nice = int(raw)
-    except ValueError:
-        nice = None
-    if nice is None or not -20 <= nice <= 19:
-        raise LocalServerError(f"${NICE_ENV} must be a whole number from -20 to 19 (got {raw!r})")
-    return nice
+    return _whole_from_env(NICE_ENV, -20, 19)
 
 
 def set_priority(pid: int, nice: int) -> str | None:
@@ -139,12 +135,12 @@ def set_priority(pid: int, nice: int) -> str | None:
     try:
         os.setpriority(os.PRIO_PGRP, pid, nice)
     except OSError as exc:
-        why = f"{exc.strerror}"
+        why = exc.strerror
     with contextlib.suppress(FileNotFoundError):  # no autogroups in this kernel
         try:
             Path(f"/proc/{pid}/autogroup").write_text(str(nice))
         except OSError as exc:
-            why = why or f"{exc.strerror}"
+            why = why or exc.strerror
     return why
 
 

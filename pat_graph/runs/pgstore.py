@@ -101,8 +101,7 @@ async def take_setup_lock(conn: Any) -> None:
     follower, or `run --workers N`) then waited for each other forever."""
     while True:
         cur = await conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (SETUP_LOCK,))
-        row = await cur.fetchone()
-        if row["got"] if isinstance(row, dict) else row[0]:
+        if (await cur.fetchone())["got"]:  # the pool's rows are dicts
             return
         await asyncio.sleep(0.05)
 
@@ -376,7 +375,8 @@ class PgStore:
         )
         if task_ids is None:
             await self._exec(sql, (run, worker))
-        for task_id in task_ids or ():
+            return
+        for task_id in task_ids:
             await self._exec(sql + " AND task_id = %s", (run, worker, task_id))
 
     async def finish(self, run: str, task_id: str, worker: str, **outcome: Unpack[Outcome]) -> bool:
