@@ -45,6 +45,10 @@ class LocalServerError(PatError):
     """The embedded server was installed but failed to start or answer."""
 
 
+class LocalSettingError(LocalServerError, ConfigError):
+    """A $PAT_GRAPH_LOCAL_* setting that is not usable: bad input, so the CLI exits with 2."""
+
+
 def check_installed() -> None:
     missing = [
         name
@@ -108,7 +112,7 @@ def _whole_from_env(name: str, low: int, high: int | None = None) -> int | None:
     value = int(raw) if raw.removeprefix("-").isdigit() else None
     if value is None or value < low or (high is not None and value > high):
         bounds = f">= {low}" if high is None else f"from {low} to {high}"
-        raise LocalServerError(f"${name} must be a whole number {bounds} (got {raw!r})")
+        raise LocalSettingError(f"${name} must be a whole number {bounds} (got {raw!r})")
     return value
 
 

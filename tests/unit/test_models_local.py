@@ -113,6 +113,8 @@ def test_priority_from_the_environment_is_checked(monkeypatch) -> None:
         monkeypatch.setenv("PAT_GRAPH_LOCAL_NICE", bad)
         with pytest.raises(LocalServerError, match="PAT_GRAPH_LOCAL_NICE must be a whole number"):
             LocalServer()
+    with pytest.raises(ConfigError):  # bad input: the CLI exits with code 2
+        LocalServer()
 
 
 def test_priority_reaches_the_servers_session_and_process_group() -> None:
