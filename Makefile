@@ -24,8 +24,10 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test,plot,bench,local]'
 	touch $@
 
+# The test extras hold the run's, so after `make test` `make run` installs nothing again.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[local,plot]'
+	if [ $(VENV)/.installed-test -nt pyproject.toml ]; then :; \
+	else $(BIN)/pip install -q -e '.[local,plot]'; fi
 	touch $@
 
 run: $(VENV)/.installed-run
