@@ -53,10 +53,8 @@ async def _cmd_run(args: argparse.Namespace) -> int:
 async def _cmd_run_one(args: argparse.Namespace) -> int:
     import asyncio
 
-    from pat_graph.graph.policies import PLANNING_POLICIES
+    from pat_graph.graph.budgets import PLANNING_POLICIES
     from pat_graph.models.config import read_config, with_max_tokens_floor
-    from pat_graph.runs.research import ResearchOptions
-    from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.store import check_run_name
     from pat_graph.sandbox import get_sandbox
 
@@ -162,6 +160,11 @@ async def _cmd_run_one(args: argparse.Namespace) -> int:
         and args.workers == 1
         and not await nothing_to_solve(args.db, args.run_name, [t.task_id for t in tasks])
     )
+    # The solver (LangGraph, LangChain, the OpenAI client: about 2 s) is imported once every
+    # check above has passed, so a mistake in the command is said at once.
+    from pat_graph.runs.research import ResearchOptions
+    from pat_graph.runs.runner import run_benchmark
+
     async with contextlib.AsyncExitStack() as stack:
         models = await _role_models(stack, chosen, args.seed, serve_local=serve_local)
         gen, plan = models["generator"], models.get("planner")

@@ -18,6 +18,7 @@ from pat_graph.errors import ConfigError
 
 Policy = Literal["standard", "best-of-n", "codet", "pbt", "pat"]
 POLICIES: tuple[Policy, ...] = ("standard", "best-of-n", "codet", "pbt", "pat")
+PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
 # Other names a policy is accepted under; runs record the canonical name.
 POLICY_ALIASES: dict[str, Policy] = {"funcoder": "pbt"}
 Profile = Literal["paper", "strict"]

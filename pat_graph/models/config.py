@@ -28,19 +28,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlparse
 
-from langchain_core.language_models import BaseChatModel
-
-import pat_graph.models.limits as limits
 from pat_graph.errors import ConfigError
-from pat_graph.models.completion import (
-    CompletionChatModel,
-)
-from pat_graph.models.openai_chat import ChatOpenAICompat
 from pat_graph.models.substitute import UnsetVariable, expand, line_finder, redact
-from pat_graph.models.transport import counting_client
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 Api = Literal["chat", "completion"]
 LOCAL = "local"
@@ -459,6 +454,13 @@ def sends_legacy_max_tokens(base_url: str | None) -> bool:
 
 def make_chat_model(spec: ModelSpec, *, base_url_override: str | None = None) -> BaseChatModel:
     """Build the LangChain chat model for a spec (the usage-counting, limit-honouring kind)."""
+    # Imported here: reading a config (what `worker`, `run`'s checks and the reports do) needs
+    # no LangChain or OpenAI client, which take about 2 s to import.
+    import pat_graph.models.limits as limits
+    from pat_graph.models.completion import CompletionChatModel
+    from pat_graph.models.openai_chat import ChatOpenAICompat
+    from pat_graph.models.transport import counting_client
+
     base_url = base_url_override or spec.base_url
     if base_url is None:
         raise ConfigError(

@@ -61,7 +61,6 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     left, alongside any other workers."""
     from pat_graph.models.config import read_config, resolve_api_key, with_max_tokens_floor
     from pat_graph.runs.pgstore import is_postgres_url, open_run_store, redact
-    from pat_graph.runs.runner import run_benchmark
     from pat_graph.runs.setup import _load_benchmark, _probe, _role_models
     from pat_graph.sandbox import get_sandbox
 
@@ -115,6 +114,10 @@ async def cmd_worker(args: argparse.Namespace) -> int:
     for spec in {s.name: s for s in chosen.values() if not s.is_local}.values():
         await asyncio.to_thread(_probe, spec, resolve_api_key(spec))
     sandbox = get_sandbox(args.sandbox)
+    # The solver (LangGraph, LangChain, the OpenAI client: about 2 s) is imported once every
+    # check above has passed, so a worker pointed at the wrong database or run says so at once.
+    from pat_graph.runs.runner import run_benchmark
+
     async with contextlib.AsyncExitStack() as stack:
         models = await _role_models(stack, chosen, record.seed)
         outcome = await run_benchmark(

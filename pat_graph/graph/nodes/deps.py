@@ -25,13 +25,12 @@ from langgraph.runtime import Runtime
 from pydantic import ConfigDict, WithJsonSchema
 
 from pat_graph.errors import ConfigError
-from pat_graph.graph.budgets import Budgets
+from pat_graph.graph.budgets import PLANNING_POLICIES, Budgets
 from pat_graph.graph.events import progress_payload
 from pat_graph.models.calls import run_config
 from pat_graph.models.roles import RoleModel, as_role_model
 from pat_graph.sandbox.base import Sandbox
 
-PLANNING_POLICIES = ("pat", "pbt")  # pbt's divide uses the planner slot
 # Knobs that decide the graph's wiring or how the rest were resolved: fixed at build time.
 BUILD_ONLY_KNOBS = ("profile", "tests_after_candidate")
 # Models and sandboxes are not JSON: the context's JSON schema (LangGraph Server shows it) marks
