@@ -24,6 +24,7 @@ from tests.integration.fault_helpers import (
     synthetic_reply,
 )
 from tests.support.faulty_server import FaultyServer
+from tests.support.poll import Poller
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +39,8 @@ def _report(db: Path) -> dict[str, Any]:
     return json.loads(out.stdout)[0]
 
 
-def _done(db: Path) -> int:
-    return sum(1 for r in results(db, RUN).values() if r["status"] == "done")
+def _done(db: Poller) -> int:
+    return db.count("SELECT count(*) FROM results WHERE run = ? AND status = 'done'", (RUN,))
 
 
 def _payloads(db: Path) -> dict[str, Any]:
@@ -58,19 +59,21 @@ def test_five_sigkills_leave_the_report_of_an_uninterrupted_run(tmp_path: Path) 
         calls_uninterrupted = len(server.exchanges)
 
         db = tmp_path / "killed.sqlite"
+        done = Poller(db)
         done_at_kill: list[int] = []
         # Random moments spread over the run: after a random number of finished problems plus a
         # random fraction of a second, so kills land inside nodes, checkpoint writes and judging.
         for target in sorted(rng.sample(range(1, N - 8), KILLS)):
             proc = popen(run_args(tmp_path, db, RUN, concurrency=4))
             deadline = time.monotonic() + duration + 30
-            while _done(db) < target and proc.poll() is None and time.monotonic() < deadline:
+            while _done(done) < target and proc.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.02)
             time.sleep(rng.uniform(0.0, 0.3))
             assert proc.poll() is None, "the run ended before it could be killed"
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
-            done_at_kill.append(_done(db))
+            done_at_kill.append(_done(done))
+        done.close()
         final = cli(run_args(tmp_path, db, RUN, concurrency=4))
         assert final.returncode == 0, final.stderr[-2000:]
 

@@ -20,6 +20,7 @@ import pytest
 
 from tests.integration.fault_helpers import cli, popen, run_args, setup_run, synthetic_reply
 from tests.support.faulty_server import FaultyServer
+from tests.support.poll import Poller
 from tests.support.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -57,11 +58,8 @@ def _rows(db: str) -> dict[str, tuple[str, Any]]:
     return {t: (s, json.loads(r) if r else None) for t, s, r in rows}
 
 
-def _done(db: str) -> int:
-    try:
-        return sum(1 for s, _ in _rows(db).values() if s == "done")
-    except Exception:  # the server is restarting, or the tables do not exist yet
-        return 0
+def _done(db: Poller) -> int:
+    return db.count("SELECT count(*) FROM results WHERE run = ? AND status = 'done'", (RUN,))
 
 
 def _report(db: str) -> dict[str, Any]:
@@ -92,8 +90,23 @@ def _shared_run_with_faults(
     faults: list[str] = []
     # The `run` itself works at concurrency 1, so the workers (slower to start) get problems.
     main = popen(run_args(tmp, Path(db) if not pg else db, RUN, concurrency=1))  # type: ignore[arg-type]
+    with Poller(db) as poll:
+        done_at_kill = _kill_workers(tmp, db, poll, pg, main, duration, faults, rng)
+    return done_at_kill, faults
+
+
+def _kill_workers(
+    tmp: Path,
+    db: str,
+    poll: Poller,
+    pg: PostgresServer | None,
+    main: subprocess.Popen,
+    duration: float,
+    faults: list[str],
+    rng: random.Random,
+) -> list[int]:
     deadline = time.monotonic() + 60
-    while _rows_ready(db) is False and time.monotonic() < deadline:
+    while _rows_ready(poll) is False and time.monotonic() < deadline:
         time.sleep(0.1)
     workers = [popen(_worker_args(tmp, db)) for _ in range(2)]
     done_at_kill: list[int] = []
@@ -101,13 +114,13 @@ def _shared_run_with_faults(
     extra = {targets[0] + 1: "restart", targets[1] + 1: "drop"} if pg else {}
     for target in targets:
         stop = time.monotonic() + duration + 60
-        while _done(db) < target and time.monotonic() < stop:
+        while _done(poll) < target and time.monotonic() < stop:
             time.sleep(0.02)
         # Kill a worker while it holds problems (its id is host:pid:...), at a random moment.
         stop = time.monotonic() + 30
         holders: list[int] = []
         while not holders and time.monotonic() < stop:
-            holders = [i for i, w in enumerate(workers) if _holds(db, w.pid)]
+            holders = [i for i, w in enumerate(workers) if _holds(poll, w.pid)]
             time.sleep(0.02)
         if not holders:
             break
@@ -116,53 +129,32 @@ def _shared_run_with_faults(
         if workers[victim].poll() is None:
             os.killpg(workers[victim].pid, signal.SIGKILL)
             workers[victim].wait(timeout=30)
-            done_at_kill.append(_done(db))
+            done_at_kill.append(_done(poll))
             faults.append(f"SIGKILL worker at {done_at_kill[-1]} done")
         workers[victim] = popen(_worker_args(tmp, db))
         fault = extra.get(target + 1)
         if fault == "restart" and pg is not None:
             pg.restart()
-            faults.append(f"PostgreSQL restarted at {_done(db)} done")
+            faults.append(f"PostgreSQL restarted at {_done(poll)} done")
         elif fault == "drop" and pg is not None:
             name = urlparse(db).path.lstrip("/")
             cut = pg.terminate_connections(name)
-            faults.append(f"{cut} connections dropped at {_done(db)} done")
+            faults.append(f"{cut} connections dropped at {_done(poll)} done")
     assert _wait(main, 240) == 0
     for w in workers:
         assert _wait(w, 120) == 0
-    return done_at_kill, faults
+    return done_at_kill
 
 
-def _holds(db: str, pid: int) -> bool:
-    query = "SELECT count(*) FROM claims WHERE run = %s AND state = 'todo' AND worker LIKE %s"
-    try:
-        if db.startswith("postgresql://"):
-            import psycopg
-
-            with psycopg.connect(db) as conn:
-                return conn.execute(query, (RUN, f"%:{pid}:%")).fetchone()[0] > 0
-        with sqlite3.connect(db) as conn:
-            return conn.execute(query.replace("%s", "?"), (RUN, f"%:{pid}:%")).fetchone()[0] > 0
-    except Exception:  # restarting
-        return False
+def _holds(db: Poller, pid: int) -> bool:
+    query = "SELECT count(*) FROM claims WHERE run = ? AND state = 'todo' AND worker LIKE ?"
+    return db.count(query, (RUN, f"%:{pid}:%")) > 0
 
 
-def _rows_ready(db: str) -> bool:
-    try:
-        return bool(_rows(db)) or _claims_exist(db)
-    except Exception:
-        return False
-
-
-def _claims_exist(db: str) -> bool:
-    query = "SELECT count(*) FROM claims WHERE run = %s"
-    if db.startswith("postgresql://"):
-        import psycopg
-
-        with psycopg.connect(db) as conn:
-            return conn.execute(query, (RUN,)).fetchone()[0] > 0
-    with sqlite3.connect(db) as conn:
-        return conn.execute(query.replace("%s", "?"), (RUN,)).fetchone()[0] > 0
+def _rows_ready(db: Poller) -> bool:
+    """The run has registered its problems (claims) or written a result."""
+    results = db.count("SELECT count(*) FROM results WHERE run = ?", (RUN,))
+    return results > 0 or db.count("SELECT count(*) FROM claims WHERE run = ?", (RUN,)) > 0
 
 
 def _attempts(db: str) -> dict[str, int]:
