@@ -45,11 +45,13 @@ def test_faulty_server_then_rerun_finishes_everything_and_counts_each_answer_onc
 ) -> None:
     db = tmp_path / "runs.sqlite"
     with FaultyServer(
-        synthetic_reply, fault_rate=0.2, seed=11, usage_ids=True, hang_s=2.0
+        synthetic_reply, fault_rate=0.2, seed=11, usage_ids=True, hang_s=4.0
     ) as server:
         # One retry: a request that meets two faults in a row (about 4% of them) runs out of
-        # retries, so the first run leaves errored problems for the second to finish.
-        setup_run(tmp_path, server.base_url, N, max_retries=1)
+        # retries, so the first run leaves errored problems for the second to finish. The
+        # client waits 3 s: with 1 s, an answer the loaded machine (six test workers on two
+        # cores) was slow to send counted as one more connection error than the server made.
+        setup_run(tmp_path, server.base_url, N, max_retries=1, timeout_s=3.0)
 
         first = cli(run_args(tmp_path, db, RUN))
         after_first = results(db, RUN)
