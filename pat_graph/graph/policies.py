@@ -19,7 +19,7 @@ from langgraph.graph import END, START, StateGraph
 
 from pat_graph.errors import ConfigError
 from pat_graph.graph.baselines import BASELINES, wire_baseline
-from pat_graph.graph.budgets import POLICIES, budgets_for, canonical_policy
+from pat_graph.graph.budgets import PLANNING_POLICIES, POLICIES, budgets_for, canonical_policy
 from pat_graph.graph.nodes import (
     Deps,
     build_tests_node,
@@ -30,7 +30,7 @@ from pat_graph.graph.nodes import (
     plan_node,
     verify_node,
 )
-from pat_graph.graph.nodes.deps import PLANNING_POLICIES, SolveContext
+from pat_graph.graph.nodes.deps import SolveContext
 from pat_graph.graph.routing import (
     route_after_plan,
     route_after_tests,
