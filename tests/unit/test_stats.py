@@ -52,3 +52,33 @@ def test_run_interval_is_clopper_pearson():
     low, high = stats.proportion_ci(4, 6)
     assert low == pytest.approx(0.2228, abs=1e-4) and high == pytest.approx(0.9567, abs=1e-4)
     assert stats.proportion_ci(0, 0) is None
+
+
+def test_interval_and_test_agree_with_scipy_binomtest():
+    """The plain-Python sums against scipy's exact binomtest on every k of small n and a spread
+    of k for run sizes up to 2000 (scipy is in the test extra, not needed by report)."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    cases = [(k, n) for n in range(1, 31) for k in range(n + 1)]
+    cases += [(k, n) for n in (164, 378, 2000) for k in (0, 1, 2, n // 7, n // 2, n - 3, n)]
+    for k, n in cases:
+        ci = scipy_stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+        assert stats.proportion_ci(k, n) == pytest.approx([ci.low, ci.high], abs=1e-12), (k, n)
+        p = scipy_stats.binomtest(k, n, 0.5).pvalue
+        assert stats.mcnemar_exact(k, n - k) == pytest.approx(p, abs=1e-12), (k, n)
+    with pytest.raises(ValueError, match=r"within 0\.\.6"):
+        stats.proportion_ci(7, 6)
+
+
+def test_report_does_not_import_scipy():
+    """`pat-graph report` starts without scipy: its import took a second of every report."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom pat_graph.reporting import stats\n"
+        "stats.proportion_ci(3, 9); stats.mcnemar_exact(4, 1)\n"
+        "stats.paired_comparison([[1], [0]], [[0], [0]])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
