@@ -6,12 +6,13 @@ it, its return value (relayed through the harness), a global, the environment, f
 writable place. The next candidate on the same worker searches all of its own memory
 (`/proc/self/mem`), every gc object, every file and fd it can see for that marker, knowing only
 its hash (so its own program never holds the marker). A positive control plants a marker in the
-searcher's own job and checks that the same search finds it there.
+searcher's own job (in memory and in a file) and checks that the same search finds it there.
 """
 
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 
 import pytest
@@ -24,8 +25,8 @@ pytestmark = [
     pytest.mark.skipif(not bwrap_available(), reason="bwrap cannot start here"),
 ]
 
-# The searcher reads every byte of its own memory: about 20 s alone, over 30 s once next to the
-# suite's other workers. A hang guard only; what is checked is what it finds.
+# The searcher reads every byte of its own memory and every file changed since the planter ran
+# (seconds); a hang guard only, what is checked is what it finds.
 SEARCH_S = 120
 
 PLANTER = """
@@ -76,12 +77,18 @@ def _objects(want):
         except Exception:
             pass
     return False
-def _files(want):
+def _files(want, since):
+    # Only files whose inode changed since the planter started: writing, appending, renaming,
+    # linking or utime() all set st_ctime to now, so nothing older can hold the fresh marker.
+    # (On the process backend /tmp is the host's, full of other tests' files.)
     for root in ("/tmp", "/dev/shm", os.getcwd(), "/sandbox"):
         for dirpath, _dirs, names in os.walk(root):
             for name in names:
+                path = os.path.join(dirpath, name)
                 try:
-                    with open(os.path.join(dirpath, name), "rb") as fh:
+                    if os.stat(path).st_ctime < since:
+                        continue
+                    with open(path, "rb") as fh:
                         if _hits(fh.read(1 << 20), want):
                             return True
                 except OSError:
@@ -91,8 +98,11 @@ def _env(want):
     return any(_hits(v.encode(), want) for v in os.environ.values())
 def _fds():
     return sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
-def search(want, *planted):
-    return {"memory": _memory(want), "objects": _objects(want), "files": _files(want),
+def plant_file(mark):
+    with open("own-planted.txt", "w") as fh:
+        fh.write(mark)
+def search(want, since, *planted):
+    return {"memory": _memory(want), "objects": _objects(want), "files": _files(want, since),
             "env": _env(want)}
 """
 
@@ -110,13 +120,14 @@ def box(request):
 async def test_a_planted_marker_is_nowhere_in_the_next_candidate(box) -> None:
     mark = "PLANT-" + uuid.uuid4().hex
     planter = PLANTER.format(mark=mark)
+    since = time.time() - 2.0  # ctime has the kernel's tick; a margin costs nothing
     outcomes = await box.run_calls(planter, ["f(1)", f"f({mark!r})"], timeout_s=5)
     assert [o.status for o in outcomes] == ["ok", "ok"]  # it ran, and its values went through
     report = await box.run_tests(planter, [f"x = f(2)\nassert x.startswith({mark!r})"])
     assert report.passed
     own = "PLANT-" + uuid.uuid4().hex  # positive control: in the searcher's own job
     (outcome, fds) = await box.run_calls(
-        SEARCHER, [f"search({_hash(mark)!r}, {own!r})", "_fds()"], timeout_s=SEARCH_S
+        SEARCHER, [f"search({_hash(mark)!r}, {since!r}, {own!r})", "_fds()"], timeout_s=SEARCH_S
     )
     assert outcome.ok, outcome.message
     assert decode_value(outcome.value) == {
@@ -124,8 +135,10 @@ async def test_a_planted_marker_is_nowhere_in_the_next_candidate(box) -> None:
     }  # fmt: skip
     assert decode_value(fds.value) == [0, 1, 2, *decode_value(fds.value)[3:]]
     assert len(decode_value(fds.value)) <= 5, decode_value(fds.value)  # stdio + result pipe
-    (control,) = await box.run_calls(
-        SEARCHER, [f"search({_hash(own)!r}, {own!r})"], timeout_s=SEARCH_S
+    (_, control) = await box.run_calls(
+        SEARCHER,
+        [f"plant_file({own!r})", f"search({_hash(own)!r}, {since!r}, {own!r})"],
+        timeout_s=SEARCH_S,
     )
     found = decode_value(control.value)
-    assert found["memory"] and found["objects"], found
+    assert found["memory"] and found["objects"] and found["files"], found
