@@ -95,7 +95,7 @@ def main() -> int:
         print(f"{name:<24} {seconds:6.3f} s  {seconds / bare:5.1f}x python{verdict}")
     heavy = subprocess.run(
         [py, "-c", "import sys, pat_graph.cli, pat_graph.reporting.report; "
-         "print(sorted(m for m in ('langchain_openai', 'openai', 'langgraph')"
+         "print(sorted(m for m in ('langchain_openai', 'openai', 'langgraph', 'scipy')"
          " if m in sys.modules))"],
         cwd=REPO, capture_output=True, text=True, check=False,
     ).stdout.strip()  # fmt: skip

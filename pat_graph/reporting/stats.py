@@ -20,7 +20,7 @@ took a second of every `pat-graph report`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -71,7 +71,7 @@ def _at_most(k: int, n: int, p: float) -> float:
     return max(0.0, 1.0 - _tail(n, p, k + 1, +1))
 
 
-def _solve(f: Any, target: float) -> float:
+def _solve(f: Callable[[float], float], target: float) -> float:
     """The p in [0, 1] where the decreasing function f crosses target, by bisection to a
     relative precision of 1e-15."""
     lo, hi = 0.0, 1.0

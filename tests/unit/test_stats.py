@@ -67,18 +67,3 @@ def test_interval_and_test_agree_with_scipy_binomtest():
         assert stats.mcnemar_exact(k, n - k) == pytest.approx(p, abs=1e-12), (k, n)
     with pytest.raises(ValueError, match=r"within 0\.\.6"):
         stats.proportion_ci(7, 6)
-
-
-def test_report_does_not_import_scipy():
-    """`pat-graph report` starts without scipy: its import took a second of every report."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys\nfrom pat_graph.reporting import stats\n"
-        "stats.proportion_ci(3, 9); stats.mcnemar_exact(4, 1)\n"
-        "stats.paired_comparison([[1], [0]], [[0], [0]])\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
