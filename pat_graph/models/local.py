@@ -196,6 +196,7 @@ class LocalServer:
             # Queued requests must wait, not cancel the one being generated.
             "--interrupt_requests", "false",
             "--verbose", "false",
+            "--logits_all", "false",
         ]  # fmt: skip
 
     def start(self) -> LocalServer:

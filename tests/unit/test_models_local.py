@@ -102,6 +102,16 @@ def test_threads_come_from_the_argument_then_the_environment_then_the_cores(monk
             LocalServer()
 
 
+def test_the_server_keeps_logits_for_the_last_token_only() -> None:
+    # llama-cpp-python's server keeps every prompt token's logits by default (for prompt
+    # logprobs, which pat-graph never asks for): with Gemma's 262k vocabulary that doubled the
+    # work of reading a prompt (benchmarks/local_logits.py).
+    from pat_graph.models.local import LocalServer
+
+    command = LocalServer(port=1).command(Path("m.gguf"))
+    assert command[command.index("--logits_all") + 1] == "false"
+
+
 def test_priority_from_the_environment_is_checked(monkeypatch) -> None:
     from pat_graph.models.local import LocalServer, LocalServerError
 
