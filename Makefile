@@ -49,16 +49,19 @@ run: $(VENV)/.installed-run
 # The whole suite in parallel workers (pytest-xdist): most tests wait on subprocesses, sandboxes
 # and servers, so four workers keep two cores busy. A test that hangs fails after 15 minutes
 # instead of holding the suite. TEST_WORKERS=0 runs it in one process.
+# The suite starts hundreds of Python processes from this tree: with $$PYTHONDONTWRITEBYTECODE
+# set (some CI images set it), each would compile pat_graph again and every xdist worker would
+# rewrite the tests' asserts again, so the test targets let Python keep its bytecode caches.
 TEST_WORKERS ?= 4
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
-	$(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist load --maxschedchunk 1 --timeout 900 --durations 15
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist load --maxschedchunk 1 --timeout 900 --durations 15
 
 # The quick tier for everyday work: lint, format and the unit tests (no real sandbox, no server).
 check: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
 	$(BIN)/ruff format --check pat_graph graphs tests benchmarks
-	$(BIN)/python -m pytest -q -n 2 --timeout 300 tests/unit
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n 2 --timeout 300 tests/unit
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check pat_graph graphs tests benchmarks
