@@ -1,4 +1,4 @@
-"""What the test targets gain by keeping Python's bytecode caches (Makefile: `PYTHONDONTWRITEBYTECODE=`).
+"""What the test targets gain by keeping Python's bytecode caches (`PYTHONDONTWRITEBYTECODE=`).
 
 Some CI images set $PYTHONDONTWRITEBYTECODE. The suite then compiles pat_graph from source in
 every Python process it starts (hundreds: runs, workers, reports, sandboxes), and every xdist
@@ -51,8 +51,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     work = {
-        "collect the suite": [sys.executable, "-m", "pytest", "--collect-only", "-q",
-                              "-p", "no:cacheprovider"],  # fmt: skip
+        "collect the suite": [
+            *(sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider")
+        ],
         "import what `run` imports": [sys.executable, "-c", RUN_IMPORTS],
     }
     with tempfile.TemporaryDirectory() as tmp:
@@ -61,13 +62,11 @@ def main() -> int:
         rows: dict[str, dict[str, float]] = {}
         for name, cmd in work.items():
             cold = [
-                _cpu(cmd, tree, {**env, "PYTHONDONTWRITEBYTECODE": "1"})
-                for _ in range(args.repeat)
+                _cpu(cmd, tree, {**env, "PYTHONDONTWRITEBYTECODE": "1"}) for _ in range(args.repeat)
             ]
             _cpu(cmd, tree, {**env, "PYTHONDONTWRITEBYTECODE": ""})  # writes the caches
             warm = [
-                _cpu(cmd, tree, {**env, "PYTHONDONTWRITEBYTECODE": ""})
-                for _ in range(args.repeat)
+                _cpu(cmd, tree, {**env, "PYTHONDONTWRITEBYTECODE": ""}) for _ in range(args.repeat)
             ]
             for path in tree.rglob("__pycache__"):
                 shutil.rmtree(path)
