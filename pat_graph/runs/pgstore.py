@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
@@ -134,7 +135,11 @@ def _imports() -> Any:
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:
-    """Errors that a retry can outlive (connection lost, server restarting)."""
+    """Errors that a retry can outlive (connection lost, server restarting). Ask once the run
+    store is open: before a PostgreSQL store has loaded psycopg, none of its errors can occur,
+    and a SQLite run does not pay for importing it."""
+    if "psycopg" not in sys.modules:
+        return ()
     try:
         import psycopg
         import psycopg_pool

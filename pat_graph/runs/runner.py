@@ -171,7 +171,6 @@ async def run_benchmark(
     tasks = list(benchmark.tasks if tasks is None else tasks)
     worker = worker or new_worker_id()
     lease_s = lease_seconds()
-    transient = transient_errors()
     defaults = graph_defaults(
         policy, generator=generator, planner=planner, sandbox=sandbox, **dict(budgets or {})
     )
@@ -195,6 +194,7 @@ async def run_benchmark(
     outcome = RunOutcome(run=run, total=len(tasks))
     pool = max(4, concurrency + 4)
     async with open_database(db_path, pool_size=pool) as (saver, store):
+        transient = transient_errors()  # once the store is open: PostgreSQL's, or none
         claims = claims_of(store)
         await claims.setup()
         await store.register_run(record)
