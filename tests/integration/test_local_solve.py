@@ -103,6 +103,9 @@ async def test_pat_solve_on_the_real_model_records_exactly_what_the_server_repor
                 plan_rounds=1,
                 max_depth=1,
                 n_generated_tests=2,
+                # The short prompts: a third of the paper profile's prompt tokens to read, and
+                # the paper profile runs on this model in test_make_run.py already.
+                profile="strict",
             )
         finally:
             proxy.server.shutdown()
