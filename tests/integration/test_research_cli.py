@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,11 +13,11 @@ from pat_graph.models.calls import sample
 from pat_graph.models.config import ModelSpec, make_chat_model
 from pat_graph.models.roles import RoleModel
 from tests.support.fake_server import GatedStub, write_benchmark, write_config
+from tests.support.fresh_cli import cli_in_fresh_interpreter
 from tests.support.openai_stub import OpenAIStub
 
 pytestmark = pytest.mark.integration
 KEY = "PAT_I14_TEST_KEY"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -68,14 +65,9 @@ def test_replay_without_the_key_then_compare(workdir: Path, capsys, monkeypatch)
     assert result["base"]["difference"] == 0 and result["base"]["cost_ratio"] == 1.0
     # The intervals and the McNemar test need no scipy: importing it took a second of every
     # report. The same commands in a fresh interpreter, then what they loaded.
-    probe = (
-        "import json, sys\nfrom pat_graph.cli import main\n"
-        "code = main(['report']) + main(['report', '--compare', 'orig', 'again'])\n"
-        "print(json.dumps([code, sorted({m.split('.')[0] for m in sys.modules} & {'scipy'})]))"
-    )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)  # fmt: skip
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == [0, []], done.stderr
+    commands = [["report"], ["report", "--compare", "orig", "again"]]
+    code, loaded, stderr = cli_in_fresh_interpreter(commands, ["scipy"], timeout=60)
+    assert (code, loaded) == (0, []), stderr
 
 
 def test_seeds_make_one_run_per_seed_and_compare_groups(workdir: Path, capsys) -> None:

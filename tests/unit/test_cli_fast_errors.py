@@ -4,33 +4,19 @@ fraction of a second, not after LangGraph, LangChain and the OpenAI client have 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.fresh_cli import cli_in_fresh_interpreter
+
 REPO = Path(__file__).resolve().parents[2]
 SOLVER = ("langgraph", "langchain_core", "langchain_openai", "openai")
 
-# Runs main() in a fresh interpreter, then prints the exit code and which solver modules loaded.
-PROBE = """
-import json, sys
-from pat_graph.cli import main
-code = main(sys.argv[1:])
-print(json.dumps([code, sorted(m for m in {solver!r} if m in sys.modules)]))
-"""
-
 
 def _probe(args: list[str], cwd: Path) -> tuple[int, list[str], str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(solver=SOLVER), *args],
-        cwd=cwd, capture_output=True, text=True, timeout=60,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )  # fmt: skip
-    code, loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    return code, loaded, done.stderr
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)}
+    return cli_in_fresh_interpreter([args], SOLVER, cwd=cwd, env=env, timeout=60)
 
 
 @pytest.mark.parametrize(
